@@ -1,0 +1,1 @@
+"""Export: turn a trained generator into one self-describing ONNX file (needs ``[train]``)."""

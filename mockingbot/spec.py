@@ -1,0 +1,306 @@
+"""The one spectrogram specification every stage shares.
+
+A :class:`SpectrogramSpec` says exactly how audio becomes the array a model sees
+and how that array becomes a magnitude spectrogram again. It is frozen and
+JSON-serialisable: the trainer writes it into its run folder and checkpoints,
+the exporter copies it into the ONNX model's metadata, and the runtime reads it
+back from there. No STFT parameter is typed anywhere else in the project: code
+that needs ``n_fft`` or ``hop_length`` asks a spec.
+
+Contents:
+
+- :class:`SpectrogramSpec` — the parameters, validation, JSON round trip.
+- :meth:`SpectrogramSpec.features` — audio → normalised array ``[n_frames, n_bins]``.
+- :meth:`SpectrogramSpec.magnitude` — normalised array → linear magnitude ``S``.
+- :meth:`SpectrogramSpec.full_magnitude` — pad ``S`` back to the full STFT grid
+  that phase retrieval and the inverse STFT work on.
+
+Presets live in :data:`PRESETS`: ``"default"`` (MockingBot's representation) and
+``"seed-2022"`` (the 2022 prototype's, kept so it can be measured side by side).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from . import spectral
+from .errors import ParameterError
+
+__all__ = ["PRESETS", "SPEC_FORMAT_VERSION", "SpectrogramSpec"]
+
+#: Version of the spec's JSON layout. Bumped when a field changes meaning.
+SPEC_FORMAT_VERSION = 1
+
+_SCALES = ("log", "linear")
+_WINDOWS = ("hann", "hamming", "blackman")
+
+
+@dataclasses.dataclass(frozen=True)
+class SpectrogramSpec:
+    """How audio maps to the model's spectrogram and back.
+
+    Attributes:
+        sr: sample rate in Hz of the audio the model learns and emits.
+        n_fft: FFT length in samples.
+        win_length: analysis window length in samples (≤ ``n_fft``; centred, zero-padded).
+        hop_length: samples between frames (≤ ``win_length``). ``n_fft / hop_length`` is the
+            redundancy; 4 gives phase retrieval a good chance.
+        window: window name (``"hann"``, ``"hamming"``, ``"blackman"``), periodic.
+        center: pad ``n_fft // 2`` zeros at both ends before framing (librosa's convention),
+            so frame ``m`` is centred on sample ``m * hop_length``.
+        clip_samples: length in samples of one training clip / one generated sound.
+        n_frames: time frames the model sees (the first ``n_frames`` of the clip's STFT).
+        n_bins: frequency bins the model sees (the lowest ``n_bins``; dropping the Nyquist bin
+            makes power-of-two shapes).
+        scale: ``"log"`` maps magnitude to decibels relative to a full-scale sinusoid and then
+            linearly to [-1, 1] over ``top_db``; ``"linear"`` keeps raw magnitudes (the 2022
+            prototype's choice, kept for comparison).
+        top_db: dynamic range in dB mapped onto [-1, 1] by the log scale: -top_db dB → -1,
+            0 dB (a full-scale sinusoid) → +1. Quieter bins clip at -1.
+        version: layout version of this record (:data:`SPEC_FORMAT_VERSION`).
+    """
+
+    sr: int = 8000
+    n_fft: int = 256
+    win_length: int = 256
+    hop_length: int = 64
+    window: str = "hann"
+    center: bool = True
+    clip_samples: int = 16384
+    n_frames: int = 256
+    n_bins: int = 128
+    scale: str = "log"
+    top_db: float = 80.0
+    version: int = SPEC_FORMAT_VERSION
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    # ------------------------------------------------------------------ validation
+    def validate(self) -> None:
+        """Raise :class:`ParameterError` naming the first impossible value."""
+        ints = ("sr", "n_fft", "win_length", "hop_length", "clip_samples", "n_frames", "n_bins")
+        for name in ints:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+                raise ParameterError(f"spec.{name} must be a positive integer, got {value!r}")
+        if self.version != SPEC_FORMAT_VERSION:
+            raise ParameterError(
+                f"spec.version {self.version!r} is not supported (this mbot reads version "
+                f"{SPEC_FORMAT_VERSION}); upgrade mockingbot"
+            )
+        if self.win_length > self.n_fft:
+            raise ParameterError(
+                f"spec.win_length ({self.win_length}) must not exceed spec.n_fft ({self.n_fft})"
+            )
+        if self.hop_length > self.win_length:
+            raise ParameterError(
+                f"spec.hop_length ({self.hop_length}) must not exceed spec.win_length "
+                f"({self.win_length}): frames would leave gaps"
+            )
+        if self.window not in _WINDOWS:
+            raise ParameterError(f"spec.window must be one of {_WINDOWS}, got {self.window!r}")
+        if self.scale not in _SCALES:
+            raise ParameterError(f"spec.scale must be one of {_SCALES}, got {self.scale!r}")
+        if not isinstance(self.center, bool):
+            raise ParameterError(f"spec.center must be true or false, got {self.center!r}")
+        if not (isinstance(self.top_db, (int, float)) and 10.0 <= float(self.top_db) <= 200.0):
+            raise ParameterError(f"spec.top_db must be between 10 and 200 dB, got {self.top_db!r}")
+        if self.n_bins > self.n_fft // 2 + 1:
+            raise ParameterError(
+                f"spec.n_bins ({self.n_bins}) exceeds the {self.n_fft // 2 + 1} bins of an "
+                f"n_fft={self.n_fft} STFT"
+            )
+        if self.n_frames > self.total_frames:
+            raise ParameterError(
+                f"spec.n_frames ({self.n_frames}) exceeds the {self.total_frames} frames that "
+                f"clip_samples={self.clip_samples} gives at hop_length={self.hop_length}"
+            )
+
+    # ------------------------------------------------------------------ derived facts
+    @property
+    def total_frames(self) -> int:
+        """Frames of the full STFT of one clip (before keeping ``n_frames``)."""
+        return spectral.n_frames(
+            self.clip_samples,
+            n_fft=self.n_fft,
+            hop_length=self.hop_length,
+            center=self.center,
+            win_length=self.win_length,
+        )
+
+    @property
+    def total_bins(self) -> int:
+        """Bins of the full one-sided STFT (``n_fft // 2 + 1``)."""
+        return self.n_fft // 2 + 1
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """Shape ``(n_frames, n_bins)`` of one model output."""
+        return (self.n_frames, self.n_bins)
+
+    @property
+    def duration_s(self) -> float:
+        """Length of one clip in seconds."""
+        return self.clip_samples / self.sr
+
+    @property
+    def amplitude_ref(self) -> float:
+        """STFT magnitude of a full-scale sinusoid centred on a bin (0 dB on the log scale)."""
+        return float(self.window_array().sum() / 2.0)
+
+    def window_array(self) -> np.ndarray:
+        """The analysis window, ``win_length`` samples, float64."""
+        return spectral.get_window(self.window, self.win_length)
+
+    # ------------------------------------------------------------------ transforms
+    def stft(self, y: np.ndarray) -> np.ndarray:
+        """Full complex STFT ``D`` of ``y`` with this spec's parameters.
+
+        Args:
+            y: audio, shape [..., samples].
+
+        Returns:
+            complex array [..., total_frames_of_y, n_fft // 2 + 1].
+        """
+        return spectral.stft(
+            y,
+            n_fft=self.n_fft,
+            hop_length=self.hop_length,
+            win_length=self.win_length,
+            window=self.window,
+            center=self.center,
+        )
+
+    def istft(self, D: np.ndarray, *, length: int | None = None) -> np.ndarray:
+        """Inverse of :meth:`stft` (least-squares overlap-add); ``length`` defaults to a clip."""
+        return spectral.istft(
+            D,
+            n_fft=self.n_fft,
+            hop_length=self.hop_length,
+            win_length=self.win_length,
+            window=self.window,
+            center=self.center,
+            length=self.clip_samples if length is None else length,
+        )
+
+    def fit_clip(self, y: np.ndarray) -> np.ndarray:
+        """Zero-pad or cut ``y`` (last axis) to exactly ``clip_samples``."""
+        y = np.asarray(y)
+        n = y.shape[-1]
+        if n >= self.clip_samples:
+            return y[..., : self.clip_samples]
+        pad = [(0, 0)] * (y.ndim - 1) + [(0, self.clip_samples - n)]
+        return np.pad(y, pad)
+
+    def normalize(self, S: np.ndarray) -> np.ndarray:
+        """Linear magnitude → the model's scale (float32). Pure function of ``S``."""
+        S = np.asarray(S, dtype=np.float64)
+        if self.scale == "linear":
+            return S.astype(np.float32)
+        floor = 10.0 ** (-self.top_db / 20.0)
+        db = 20.0 * np.log10(np.maximum(S / self.amplitude_ref, floor))
+        return np.clip(1.0 + 2.0 * db / self.top_db, -1.0, 1.0).astype(np.float32)
+
+    def magnitude(self, X: np.ndarray) -> np.ndarray:
+        """The model's scale → linear magnitude ``S`` (float32); inverse of :meth:`normalize`.
+
+        Values at -1 (the floor) map to exactly zero so silence stays silent.
+        """
+        X = np.asarray(X, dtype=np.float64)
+        if self.scale == "linear":
+            return np.maximum(X, 0.0).astype(np.float32)
+        X = np.clip(X, -1.0, 1.0)
+        db = (X - 1.0) * self.top_db / 2.0
+        S = self.amplitude_ref * 10.0 ** (db / 20.0)
+        S = np.where(X <= -1.0 + 1e-6, 0.0, S)
+        return S.astype(np.float32)
+
+    def features(self, y: np.ndarray) -> np.ndarray:
+        """Audio clip(s) → normalised spectrogram ``[..., n_frames, n_bins]`` (float32).
+
+        ``y`` is padded or cut to ``clip_samples`` first.
+        """
+        D = self.stft(self.fit_clip(np.asarray(y, dtype=np.float64)))
+        return self.normalize(np.abs(D[..., : self.n_frames, : self.n_bins]))
+
+    def full_magnitude(self, S: np.ndarray) -> np.ndarray:
+        """Pad model-sized magnitudes ``[..., n_frames, n_bins]`` with zeros to the full STFT grid.
+
+        Returns:
+            float32 array [..., total_frames, total_bins], the grid :meth:`istft` inverts.
+        """
+        S = np.asarray(S, dtype=np.float32)
+        if S.shape[-2:] != self.shape:
+            raise ParameterError(f"expected spectrograms of shape {self.shape}, got {S.shape[-2:]}")
+        pad = [(0, 0)] * (S.ndim - 2) + [
+            (0, self.total_frames - self.n_frames),
+            (0, self.total_bins - self.n_bins),
+        ]
+        return np.pad(S, pad)
+
+    # ------------------------------------------------------------------ serialisation
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict of every field (JSON-ready)."""
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        """Compact, key-sorted JSON: the exact text stored in checkpoints and ONNX metadata."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SpectrogramSpec:
+        """Build a spec from a mapping, rejecting unknown keys with a clear message."""
+        if not isinstance(data, Mapping):
+            raise ParameterError(f"a spectrogram spec must be a mapping, got {type(data).__name__}")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ParameterError(
+                f"unknown spectrogram spec key(s) {', '.join(unknown)}; known keys: "
+                f"{', '.join(sorted(known))}"
+            )
+        try:
+            return cls(**dict(data))
+        except TypeError as exc:  # wrong value types that dataclasses reject
+            raise ParameterError(f"invalid spectrogram spec: {exc}") from None
+
+    @classmethod
+    def from_json(cls, text: str) -> SpectrogramSpec:
+        """Inverse of :meth:`to_json`."""
+        try:
+            data = json.loads(text)
+        except (TypeError, ValueError) as exc:
+            raise ParameterError(f"spectrogram spec is not valid JSON: {exc}") from None
+        return cls.from_dict(data)
+
+    def replace(self, **changes: Any) -> SpectrogramSpec:
+        """A copy with some fields changed (validated)."""
+        return dataclasses.replace(self, **changes)
+
+
+#: Named specs. ``default``: 8 kHz, n_fft 256 / hop 64 (redundancy 4, what phase-gradient
+#: phase retrieval wants), 2.05 s clips, 256 × 128 log-magnitude in an 80 dB range.
+#: ``seed-2022``: the 2022 prototype's frame 513 / step 74 / FFT 1024, uncentred, 10 000-sample
+#: clips, 128 × 512 linear magnitudes.
+PRESETS: dict[str, SpectrogramSpec] = {
+    "default": SpectrogramSpec(),
+    "seed-2022": SpectrogramSpec(
+        sr=8000,
+        n_fft=1024,
+        win_length=513,
+        hop_length=74,
+        window="hann",
+        center=False,
+        clip_samples=10000,
+        n_frames=128,
+        n_bins=512,
+        scale="linear",
+        top_db=80.0,
+    ),
+}

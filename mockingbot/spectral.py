@@ -1,0 +1,172 @@
+"""Short-time Fourier transform math in numpy/scipy: pure functions over arrays.
+
+These functions take every parameter as a keyword; callers normally pass them from a
+:class:`mockingbot.spec.SpectrogramSpec` rather than typing numbers. Everything is
+batched over leading axes, because the runtime recovers phase for a whole batch of
+spectrograms at once (one FFT call over a 3-D array is far cheaper than a loop).
+
+Conventions (librosa's names): ``y`` audio, ``D`` complex STFT, ``S`` magnitude.
+A frame is ``win_length`` samples, windowed, zero-padded at the end to ``n_fft``.
+With ``center=True`` the signal is padded with ``win_length // 2`` zeros at both ends
+so that frame ``m`` is centred on sample ``m * hop_length``.
+
+Contents: :func:`get_window`, :func:`n_frames`, :func:`stft`, :func:`istft`,
+:func:`spectral_convergence`.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import scipy.fft
+import scipy.signal
+
+from .errors import ParameterError
+
+__all__ = ["get_window", "istft", "n_frames", "spectral_convergence", "stft"]
+
+_FFT_WORKERS = -1  # scipy.fft: use every core the process may use
+
+
+@functools.lru_cache(maxsize=32)
+def _window(name: str, length: int) -> np.ndarray:
+    w = scipy.signal.get_window(name, length, fftbins=True).astype(np.float64)
+    w.setflags(write=False)
+    return w
+
+
+def get_window(name: str, length: int) -> np.ndarray:
+    """Periodic analysis window ``name`` of ``length`` samples (cached, read-only)."""
+    if length <= 0:
+        raise ParameterError(f"window length must be positive, got {length}")
+    return _window(name, int(length))
+
+
+def n_frames(n_samples: int, *, n_fft: int, hop_length: int, center: bool, win_length: int | None = None) -> int:
+    """Number of STFT frames :func:`stft` produces for ``n_samples`` samples."""
+    win = n_fft if win_length is None else win_length
+    if center:
+        n_samples = n_samples + 2 * (win // 2)
+    if n_samples < win:
+        return 0
+    return 1 + (n_samples - win) // hop_length
+
+
+def stft(
+    y: np.ndarray,
+    *,
+    n_fft: int,
+    hop_length: int,
+    win_length: int | None = None,
+    window: str = "hann",
+    center: bool = True,
+) -> np.ndarray:
+    """Complex STFT of ``y``.
+
+    Args:
+        y: real audio [..., samples].
+        n_fft: FFT length.
+        hop_length: samples between frames.
+        win_length: frame/window length (default ``n_fft``).
+        window: window name for :func:`get_window`.
+        center: pad ``win_length // 2`` zeros at both ends first.
+
+    Returns:
+        complex128 (or complex64 for float32 input) array [..., frames, n_fft // 2 + 1].
+
+    Examples:
+        >>> D = stft(np.zeros(16384), n_fft=256, hop_length=64)
+        >>> D.shape
+        (257, 129)
+    """
+    win = n_fft if win_length is None else int(win_length)
+    y = np.asarray(y)
+    if not np.issubdtype(y.dtype, np.floating):
+        y = y.astype(np.float64)
+    if center:
+        pad = [(0, 0)] * (y.ndim - 1) + [(win // 2, win // 2)]
+        y = np.pad(y, pad)
+    if y.shape[-1] < win:
+        raise ParameterError(f"signal of {y.shape[-1]} samples is shorter than one frame ({win})")
+    frames = np.lib.stride_tricks.sliding_window_view(y, win, axis=-1)[..., ::hop_length, :]
+    w = get_window(window, win).astype(y.dtype, copy=False)
+    return scipy.fft.rfft(frames * w, n=n_fft, axis=-1, workers=_FFT_WORKERS)
+
+
+def _overlap_add(frames: np.ndarray, hop_length: int) -> np.ndarray:
+    """Sum frames [..., T, L] placed ``hop_length`` apart → signal [..., (T-1)*hop + L]."""
+    T, L = frames.shape[-2], frames.shape[-1]
+    r = -(-L // hop_length)  # chunks per frame
+    if r * hop_length != L:
+        pad = [(0, 0)] * (frames.ndim - 1) + [(0, r * hop_length - L)]
+        frames = np.pad(frames, pad)
+    chunks = frames.reshape(*frames.shape[:-1], r, hop_length)
+    out = np.zeros((*frames.shape[:-2], T + r - 1, hop_length), dtype=frames.dtype)
+    for j in range(r):
+        out[..., j : j + T, :] += chunks[..., :, j, :]
+    out = out.reshape(*out.shape[:-2], (T + r - 1) * hop_length)
+    return out[..., : (T - 1) * hop_length + L]
+
+
+@functools.lru_cache(maxsize=32)
+def _window_sumsquare(window: str, win: int, hop_length: int, frames: int) -> np.ndarray:
+    w2 = get_window(window, win) ** 2
+    ws = _overlap_add(np.broadcast_to(w2, (frames, win)).copy(), hop_length)
+    ws.setflags(write=False)
+    return ws
+
+
+def istft(
+    D: np.ndarray,
+    *,
+    n_fft: int,
+    hop_length: int,
+    win_length: int | None = None,
+    window: str = "hann",
+    center: bool = True,
+    length: int | None = None,
+) -> np.ndarray:
+    """Least-squares inverse of :func:`stft` (windowed overlap-add / Σ window²).
+
+    Args:
+        D: complex STFT [..., frames, n_fft // 2 + 1].
+        length: samples to return (zero-padded or cut); default: all the frames cover.
+
+    Returns:
+        real array [..., length].
+    """
+    win = n_fft if win_length is None else int(win_length)
+    D = np.asarray(D)
+    frames = scipy.fft.irfft(D, n=n_fft, axis=-1, workers=_FFT_WORKERS)[..., :win]
+    w = get_window(window, win).astype(frames.dtype, copy=False)
+    y = _overlap_add(frames * w, hop_length)
+    ws = _window_sumsquare(window, win, hop_length, D.shape[-2])
+    tiny = np.finfo(np.float32).tiny * 1e3
+    y = y / np.where(ws > tiny, ws, 1.0).astype(y.dtype)
+    if center:
+        y = y[..., win // 2 :]
+    if length is not None:
+        if y.shape[-1] >= length:
+            y = y[..., :length]
+        else:
+            pad = [(0, 0)] * (y.ndim - 1) + [(0, length - y.shape[-1])]
+            y = np.pad(y, pad)
+    return y
+
+
+def spectral_convergence(S: np.ndarray, S_est: np.ndarray, *, axis: tuple[int, int] = (-2, -1)) -> np.ndarray:
+    """Spectral convergence in dB: 20·log10(‖S_est − S‖_F / ‖S‖_F), lower is better.
+
+    Args:
+        S: target magnitudes [..., frames, bins].
+        S_est: magnitudes of the reconstruction, same shape.
+
+    Returns:
+        one value per leading index (a float for 2-D input).
+    """
+    S = np.asarray(S, dtype=np.float64)
+    S_est = np.asarray(S_est, dtype=np.float64)
+    num = np.sqrt(np.sum((S_est - S) ** 2, axis=axis))
+    den = np.sqrt(np.sum(S**2, axis=axis))
+    return 20.0 * np.log10(np.maximum(num, 1e-12) / np.maximum(den, 1e-12))

@@ -1,0 +1,1 @@
+"""Runtime: render sound packs with onnxruntime and numpy. Never imports TensorFlow."""

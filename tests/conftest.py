@@ -1,0 +1,105 @@
+"""Shared fixtures: seeded randomness, synthetic audio and a tiny ONNX generator.
+
+Unit tests never read ../shared: they make their own audio and models.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mockingbot.spec import SpectrogramSpec
+
+#: A small spec that keeps tests fast: 8 kHz, n_fft 128 / hop 32, 0.5 s clips, 128 × 64.
+TINY_SPEC = SpectrogramSpec(
+    sr=8000, n_fft=128, win_length=128, hop_length=32, clip_samples=4096, n_frames=128, n_bins=64
+)
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def tiny_spec() -> SpectrogramSpec:
+    return TINY_SPEC
+
+
+def synth_meow(sr: int = 8000, seconds: float = 1.0, f0: float = 500.0, seed: int = 0) -> np.ndarray:
+    """A meow-like test call: gliding harmonic stack with an envelope and a little noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(sr * seconds)) / sr
+    glide = f0 * (1.0 + 0.3 * np.sin(np.pi * t / seconds))
+    phase = 2 * np.pi * np.cumsum(glide) / sr
+    y = sum((0.6 / k) * np.sin(k * phase) for k in range(1, 6) if k * glide.max() < sr / 2)
+    env = np.sin(np.pi * t / seconds) ** 2
+    return (0.5 * env * y + 0.005 * rng.standard_normal(t.size)).astype(np.float32)
+
+
+def make_tiny_onnx(
+    path: Path,
+    *,
+    spec: SpectrogramSpec = TINY_SPEC,
+    latent_dim: int = 8,
+    phase: str = "pghi",
+    seed: int = 0,
+    metadata: dict[str, str] | None = None,
+) -> Path:
+    """Write a small MockingBot-shaped ONNX generator (z → tanh(zW + b) → spectrogram).
+
+    Built with onnx.helper so tests need no TensorFlow. ``metadata`` overrides or removes
+    (value ``None``) individual ``mbot.*`` keys to test the runtime's checks.
+    """
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from mockingbot.model_meta import ModelMeta
+
+    r = np.random.default_rng(seed)
+    T, F = spec.shape
+    W = (r.standard_normal((latent_dim, T * F)) * 0.3).astype(np.float32)
+    b = np.linspace(0.2, -0.9, F, dtype=np.float32)[None, :].repeat(T, 0).reshape(-1)
+    graph = helper.make_graph(
+        [
+            helper.make_node("MatMul", ["z", "W"], ["h"]),
+            helper.make_node("Add", ["h", "b"], ["h2"]),
+            helper.make_node("Tanh", ["h2"], ["t"]),
+            helper.make_node("Reshape", ["t", "shape"], ["spectrogram"]),
+        ],
+        "tiny",
+        [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["batch", latent_dim])],
+        [helper.make_tensor_value_info("spectrogram", TensorProto.FLOAT, ["batch", T, F])],
+        initializer=[
+            numpy_helper.from_array(W, "W"),
+            numpy_helper.from_array(b, "b"),
+            numpy_helper.from_array(np.array([-1, T, F], dtype=np.int64), "shape"),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    meta = ModelMeta(
+        spec=spec,
+        latent_dim=latent_dim,
+        phase=phase,
+        model_name="tiny",
+        training_steps=1,
+        dataset={"name": "synthetic", "clips": 4, "license": "CC0", "attribution": "synthetic test data"},
+    ).to_props()
+    for k, v in (metadata or {}).items():
+        if v is None:
+            meta.pop(k, None)
+        else:
+            meta[k] = v
+    helper.set_model_props(model, meta)
+    onnx.checker.check_model(model)
+    path = Path(path)
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.fixture
+def tiny_model(tmp_path: Path) -> Path:
+    return make_tiny_onnx(tmp_path / "tiny.onnx")

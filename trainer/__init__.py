@@ -1,0 +1,1 @@
+"""Training: TensorFlow/Keras models, data pipeline and the GAN loop (needs the ``[train]`` extra)."""
