@@ -11,8 +11,8 @@ from __future__ import annotations
 __all__ = [
     "AudioLoadError",
     "DataError",
-    "ModelError",
     "MockingBotError",
+    "ModelError",
     "PackError",
     "ParameterError",
 ]

@@ -67,7 +67,7 @@ class ModelMeta:
         if self.format_version != MODEL_FORMAT_VERSION:
             raise ModelError(
                 f"model format version {self.format_version} is not supported by this mbot "
-                f"(it reads version {MODEL_FORMAT_VERSION}); upgrade mockingbot or re-export the model"
+                f"(it reads version {MODEL_FORMAT_VERSION}); upgrade mockingbot or re-export"
             )
         if self.latent_dim <= 0:
             raise ModelError(f"model metadata: latent_dim must be positive, got {self.latent_dim}")

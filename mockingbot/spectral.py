@@ -43,7 +43,9 @@ def get_window(name: str, length: int) -> np.ndarray:
     return _window(name, int(length))
 
 
-def n_frames(n_samples: int, *, n_fft: int, hop_length: int, center: bool, win_length: int | None = None) -> int:
+def n_frames(
+    n_samples: int, *, n_fft: int, hop_length: int, center: bool, win_length: int | None = None
+) -> int:
     """Number of STFT frames :func:`stft` produces for ``n_samples`` samples."""
     win = n_fft if win_length is None else win_length
     if center:
@@ -155,7 +157,9 @@ def istft(
     return y
 
 
-def spectral_convergence(S: np.ndarray, S_est: np.ndarray, *, axis: tuple[int, int] = (-2, -1)) -> np.ndarray:
+def spectral_convergence(
+    S: np.ndarray, S_est: np.ndarray, *, axis: tuple[int, int] = (-2, -1)
+) -> np.ndarray:
     """Spectral convergence in dB: 20·log10(‖S_est − S‖_F / ‖S‖_F), lower is better.
 
     Args:

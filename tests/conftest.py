@@ -28,7 +28,9 @@ def tiny_spec() -> SpectrogramSpec:
     return TINY_SPEC
 
 
-def synth_meow(sr: int = 8000, seconds: float = 1.0, f0: float = 500.0, seed: int = 0) -> np.ndarray:
+def synth_meow(
+    sr: int = 8000, seconds: float = 1.0, f0: float = 500.0, seed: int = 0
+) -> np.ndarray:
     """A meow-like test call: gliding harmonic stack with an envelope and a little noise."""
     rng = np.random.default_rng(seed)
     t = np.arange(int(sr * seconds)) / sr
@@ -86,7 +88,12 @@ def make_tiny_onnx(
         phase=phase,
         model_name="tiny",
         training_steps=1,
-        dataset={"name": "synthetic", "clips": 4, "license": "CC0", "attribution": "synthetic test data"},
+        dataset={
+            "name": "synthetic",
+            "clips": 4,
+            "license": "CC0",
+            "attribution": "synthetic test data",
+        },
     ).to_props()
     for k, v in (metadata or {}).items():
         if v is None:

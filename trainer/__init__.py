@@ -1,1 +1,1 @@
-"""Training: TensorFlow/Keras models, data pipeline and the GAN loop (needs the ``[train]`` extra)."""
+"""Training: TF/Keras models, data pipeline and the GAN loop (needs the ``[train]`` extra)."""
