@@ -1,0 +1,429 @@
+"""Data-set folders: scanning, groups, clips, the report, bad files, and `mbot dataset inspect`.
+
+Every test builds its own folder of synthetic audio mixing good files (several formats, rates,
+channel counts, sub-folders, a field recording with three calls, a file without extension) with
+bad ones (corrupt, truncated, zero-byte, renamed text, NaN, silent, too short) and side files
+that must be ignored (README, image, hidden files).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import TINY_SPEC, synth_meow
+from typer.testing import CliRunner
+
+from mockingbot.clips import CLIP_PEAK_DBFS
+from mockingbot.dataset import (
+    AUDIO_EXTENSIONS,
+    Clip,
+    Dataset,
+    group_of,
+    load_dataset,
+    scan_audio_files,
+)
+from mockingbot.errors import AudioLoadError, DataError
+from mockingbot.spec import PRESETS
+
+SR = 8000
+#: A spec at another rate than the files, to prove load_dataset takes sr and length from it.
+SPEC16K = TINY_SPEC.replace(sr=16000)
+
+GOOD = {
+    "B_ANI01_MC_FN_SIM01_101.wav": 1,
+    "NOEXT": 1,
+    "cat_a/meow1.wav": 1,
+    "cat_a/meow2.flac": 1,
+    "cat_b/meow3.ogg": 1,
+    "field.wav": 3,
+}
+BAD = {
+    "blip.wav": "too short",
+    "click.wav": "too short",
+    "corrupt.wav": "unreadable",
+    "nan.wav": "non-finite",
+    "notes.wav": "not audio",
+    "silent.wav": "silent",
+    "truncated.wav": "unreadable",
+    "zero.wav": "empty",
+}
+IGNORED = ["README.md", "cover.png"]
+FIELD_CALL_STARTS_S = (0.7, 2.3, 4.1)
+
+
+def _write(path: Path, y: np.ndarray, sr: int = SR, **kwargs) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, y, sr, **kwargs)
+
+
+def make_folder(root: Path) -> Path:
+    """Build the mixed folder described in the module docstring under ``root``."""
+    meow = synth_meow(sr=SR, seconds=0.4)
+    _write(root / "B_ANI01_MC_FN_SIM01_101.wav", meow, subtype="PCM_16")
+    _write(root / "NOEXT", meow, format="WAV", subtype="PCM_24")
+    _write(root / "cat_a/meow1.wav", meow, subtype="IMA_ADPCM")
+    m16 = synth_meow(sr=16000, seconds=0.4, f0=550.0)
+    _write(root / "cat_a/meow2.flac", np.stack([m16, m16], 1), 16000)
+    _write(root / "cat_b/meow3.ogg", synth_meow(sr=SR, seconds=0.4, seed=2), subtype="VORBIS")
+    field = np.zeros(5 * SR, dtype=np.float32)
+    for i, start in enumerate(FIELD_CALL_STARTS_S):
+        call = synth_meow(sr=SR, seconds=0.5, f0=450.0 + 50 * i, seed=10 + i)
+        a = round(start * SR)
+        field[a : a + call.size] += call
+    _write(root / "field.wav", field, subtype="FLOAT")
+
+    _write(root / "blip.wav", meow[: int(0.05 * SR)] + 0.1)
+    click = np.zeros(SR // 2, dtype=np.float32)
+    click[2000:2160] = 0.8
+    _write(root / "click.wav", click)
+    (root / "corrupt.wav").write_bytes(
+        b"RIFF" + struct.pack("<I", 3000) + b"WAVE" + np.random.default_rng(0).bytes(3000)
+    )
+    nan = meow.copy()
+    nan[50] = np.nan
+    _write(root / "nan.wav", nan, subtype="FLOAT")
+    (root / "notes.wav").write_text("meow notes, not a recording\n" * 10)
+    _write(root / "silent.wav", np.zeros(SR, dtype=np.float32))
+    _write(root / "truncated.wav", meow)
+    (root / "truncated.wav").write_bytes((root / "truncated.wav").read_bytes()[:30])
+    (root / "zero.wav").write_bytes(b"")
+
+    (root / "README.md").write_text("# my meows\n")
+    (root / "cover.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    (root / ".DS_Store").write_bytes(bytes(64))
+    _write(root / ".trash/old.wav", meow)
+    return root
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_folder(tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="module")
+def dataset(folder: Path) -> Dataset:
+    return load_dataset(folder, spec=SPEC16K)
+
+
+# ---------------------------------------------------------------------------- scanning, groups
+def test_scan_finds_audio_recursively_sorted_and_skips_hidden_and_side_files(
+    folder: Path,
+) -> None:
+    found = [p.relative_to(folder).as_posix() for p in scan_audio_files(folder)]
+    assert found == sorted([*GOOD, *BAD])
+
+
+def test_audio_extensions_are_lower_case_with_dot() -> None:
+    assert {".wav", ".flac", ".ogg", ".aiff", ".mp3"} <= AUDIO_EXTENSIONS
+    assert all(e.startswith(".") and e == e.lower() for e in AUDIO_EXTENSIONS)
+
+
+def test_upper_case_extensions_count(tmp_path: Path) -> None:
+    _write(tmp_path / "LOUD.WAV", synth_meow(sr=SR, seconds=0.4))
+    assert [p.name for p in scan_audio_files(tmp_path)] == ["LOUD.WAV"]
+
+
+def test_group_of_prefers_catmeows_id_then_sub_folder_then_stem(tmp_path: Path) -> None:
+    assert group_of(tmp_path / "B_ANI01_MC_FN_SIM01_101.wav", tmp_path) == "ANI01"
+    assert group_of(tmp_path / "cat_a/x/B_BRI01_EU_FN_X_1.wav", tmp_path) == "BRI01"
+    assert group_of(tmp_path / "tiger/growl.wav", tmp_path) == "tiger"
+    assert group_of(tmp_path / "tiger/deep/growl.wav", tmp_path) == "tiger"
+    assert group_of(tmp_path / "growl7.flac", tmp_path) == "growl7"
+    assert group_of(tmp_path / "b_ani01_lower.wav", tmp_path) == "b_ani01_lower"
+
+
+# ---------------------------------------------------------------------------- loading
+def test_good_files_are_usable_and_bad_ones_rejected_with_their_reason(dataset: Dataset) -> None:
+    usable = {dataset.relative(f.path): f.clips for f in dataset.files}
+    rejected = {dataset.relative(r.path): r.reason for r in dataset.rejected}
+    assert usable == GOOD
+    assert rejected == BAD
+    assert sorted(p.name for p in dataset.ignored) == sorted(IGNORED)
+
+
+def test_clips_follow_the_spec_and_are_peak_normalised(dataset: Dataset) -> None:
+    assert len(dataset.clips) == sum(GOOD.values())
+    for clip in dataset.clips:
+        assert isinstance(clip, Clip)
+        assert clip.y.shape == (SPEC16K.clip_samples,) and clip.y.dtype == np.float32
+        peak = 20 * np.log10(np.max(np.abs(clip.y)))
+        assert peak == pytest.approx(CLIP_PEAK_DBFS, abs=1e-3)
+
+
+def test_clip_groups_and_start_times(dataset: Dataset) -> None:
+    groups = {dataset.relative(c.source): c.group for c in dataset.clips}
+    assert groups == {
+        "B_ANI01_MC_FN_SIM01_101.wav": "ANI01",
+        "NOEXT": "NOEXT",
+        "cat_a/meow1.wav": "cat_a",
+        "cat_a/meow2.flac": "cat_a",
+        "cat_b/meow3.ogg": "cat_b",
+        "field.wav": "field",
+    }
+    field = [c for c in dataset.clips if c.source.name == "field.wav"]
+    for clip, start in zip(field, FIELD_CALL_STARTS_S):
+        # Each call is longer than the 0.256 s window: the window sits inside the call.
+        assert start - 0.05 <= clip.start_s <= start + 0.5
+
+
+def test_short_calls_start_at_the_window_onset(tmp_path: Path) -> None:
+    _write(tmp_path / "m.wav", np.concatenate([np.zeros(SR), synth_meow(sr=SR, seconds=0.2)]))
+    spec = PRESETS["default"]
+    (clip,) = load_dataset(tmp_path, spec=spec).clips
+    assert clip.y.shape == (spec.clip_samples,)
+    assert 0.9 < clip.start_s < 1.0
+    assert not clip.y[round(0.35 * spec.sr) :].any()  # zero padding after the call
+
+
+def test_summary_numbers(dataset: Dataset, folder: Path) -> None:
+    s = dataset.summary()
+    json.dumps(s)  # JSON-ready
+    assert s["root"] == str(folder)
+    assert (s["sr"], s["clip_samples"]) == (16000, SPEC16K.clip_samples)
+    assert (s["files_found"], s["usable"], s["rejected"], s["ignored"]) == (14, 6, 8, 2)
+    assert s["clips"] == 8 and s["groups"] == 5
+    assert s["formats"] == {"WAV": 4, "FLAC": 1, "OGG": 1}
+    assert s["subtypes"]["VORBIS"] == 1 and s["subtypes"]["IMA_ADPCM"] == 1
+    assert s["format_subtypes"]["WAV/FLOAT"] == 1
+    assert s["sample_rates"] == {"8000": 5, "16000": 1}
+    assert s["channels"] == {"1": 5, "2": 1}
+    assert s["duration_s"]["min"] == pytest.approx(0.4, abs=0.002)
+    assert s["duration_s"]["max"] == pytest.approx(5.0)
+    assert s["duration_s"]["median"] == pytest.approx(0.4, abs=0.002)
+    assert -10 < s["peak_dbfs"]["min"] <= s["peak_dbfs"]["median"] <= s["peak_dbfs"]["max"] < 0
+    assert s["rejected_reasons"] == {
+        "empty": 1,
+        "non-finite": 1,
+        "not audio": 1,
+        "silent": 1,
+        "too short": 2,
+        "unreadable": 2,
+    }
+    assert {r["path"]: r["reason"] for r in s["rejected_files"]} == BAD
+    assert s["truncated"] == []
+
+
+def test_progress_is_reported_for_every_file(folder: Path) -> None:
+    calls: list[tuple[int, int]] = []
+    load_dataset(folder, spec=SPEC16K, on_progress=lambda done, total: calls.append((done, total)))
+    total = len(GOOD) + len(BAD)
+    assert calls == [(i, total) for i in range(total + 1)]
+
+
+def test_strict_stops_at_the_first_bad_file_naming_it(folder: Path) -> None:
+    with pytest.raises(AudioLoadError) as err:
+        load_dataset(folder, spec=SPEC16K, strict=True)
+    first_bad = sorted(BAD)[0]
+    assert err.value.path == str(folder / first_bad)
+    assert err.value.reason == BAD[first_bad]
+    assert first_bad in str(err.value) and "\n" not in str(err.value)
+
+
+# ---------------------------------------------------------------------------- folder errors
+def test_missing_root_is_a_data_error(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="not found"):
+        load_dataset(tmp_path / "nope", spec=SPEC16K)
+
+
+def test_a_file_as_root_is_a_data_error(tmp_path: Path) -> None:
+    _write(tmp_path / "a.wav", synth_meow(sr=SR))
+    with pytest.raises(DataError, match="not a folder"):
+        load_dataset(tmp_path / "a.wav", spec=SPEC16K)
+
+
+def test_empty_folder_is_a_data_error(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("nothing here")
+    with pytest.raises(DataError, match=r"no usable audio in .*no audio files found \(1 other"):
+        load_dataset(tmp_path, spec=SPEC16K)
+
+
+def test_folder_of_only_bad_files_is_a_data_error_with_counts(tmp_path: Path) -> None:
+    (tmp_path / "a.wav").write_bytes(b"")
+    (tmp_path / "b.wav").write_text("text")
+    _write(tmp_path / "c.wav", np.zeros(SR, dtype=np.float32))
+    with pytest.raises(DataError) as err:
+        load_dataset(tmp_path, spec=SPEC16K)
+    assert str(err.value) == (
+        f"no usable audio in {tmp_path}: 3 files rejected (1 empty, 1 not audio, 1 silent)"
+    )
+
+
+_ROOT = os.name == "posix" and os.geteuid() == 0
+
+
+@pytest.mark.skipif(_ROOT, reason="root ignores permissions")
+def test_unreadable_root_is_a_data_error(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0)
+    try:
+        with pytest.raises(DataError, match="cannot read folder"):
+            load_dataset(locked, spec=SPEC16K)
+    finally:
+        locked.chmod(0o755)
+
+
+@pytest.mark.skipif(_ROOT, reason="root ignores permissions")
+def test_unreadable_sub_folder_is_listed_as_rejected(tmp_path: Path) -> None:
+    _write(tmp_path / "ok.wav", synth_meow(sr=SR, seconds=0.4))
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0)
+    try:
+        ds = load_dataset(tmp_path, spec=SPEC16K)
+        assert [(r.path.name, r.reason) for r in ds.rejected] == [("locked", "unreadable")]
+    finally:
+        locked.chmod(0o755)
+
+
+# ---------------------------------------------------------------------------- the CLI
+@pytest.fixture(scope="module")
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def _app():
+    from mockingbot.cli.main import app
+
+    return app
+
+
+def test_inspect_prints_tables_with_the_numbers(runner: CliRunner, folder: Path) -> None:
+    result = runner.invoke(_app(), ["dataset", "inspect", str(folder)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    for text in ("audio files found", "usable", "rejected", "clips it would yield", "Formats"):
+        assert text in out
+    assert "8 × 2.048 s @ 8000 Hz" in out  # default preset
+    assert "PCM_24" in out and "VORBIS" in out and "IMA_ADPCM" in out
+    assert "8000 Hz" in out and "16000 Hz" in out and "mono" in out and "2 channels" in out
+    assert "0.400 s" in out and "5.000 s" in out
+    for name, reason in BAD.items():
+        line = next(ln for ln in out.splitlines() if name in ln)
+        assert reason in line
+
+
+def test_inspect_json_reports_the_same_summary(runner: CliRunner, folder: Path) -> None:
+    result = runner.invoke(_app(), ["dataset", "inspect", str(folder), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["files_found"], data["usable"], data["rejected"], data["clips"]) == (14, 6, 8, 8)
+    assert data["sr"] == PRESETS["default"].sr
+    assert data == load_dataset(folder, spec=PRESETS["default"]).summary()
+
+
+def test_inspect_preset_sets_rate_and_clip_length(runner: CliRunner, folder: Path) -> None:
+    result = runner.invoke(
+        _app(), ["dataset", "inspect", str(folder), "--json", "--preset", "seed-2022"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["clip_samples"] == PRESETS["seed-2022"].clip_samples
+
+
+def _one_error_line(result) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error:") and "Traceback" not in result.output
+    return lines[0]
+
+
+def test_inspect_strict_fails_with_one_line_naming_the_file(
+    runner: CliRunner, folder: Path
+) -> None:
+    result = runner.invoke(_app(), ["dataset", "inspect", str(folder), "--strict"])
+    assert result.exit_code == 2
+    line = _one_error_line(result)
+    assert "blip.wav" in line and "too short" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing-folder-xyz"], "not found"),
+        (["--preset", "nope", "."], "unknown preset"),
+    ],
+)
+def test_inspect_user_errors_exit_2_with_one_line(
+    runner: CliRunner, tmp_path: Path, args: list[str], message: str
+) -> None:
+    args = [str(tmp_path / a) if a.startswith("missing") else a for a in args]
+    result = runner.invoke(_app(), ["dataset", "inspect", *args])
+    assert result.exit_code == 2
+    assert message in _one_error_line(result)
+
+
+def test_inspect_empty_folder_exits_2(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(_app(), ["dataset", "inspect", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no usable audio" in _one_error_line(result)
+
+
+def _mbot() -> str:
+    exe = Path(sys.executable).parent / "mbot"
+    return str(exe) if exe.exists() else (shutil.which("mbot") or "mbot")
+
+
+def test_mbot_subprocess_inspects_json_and_fails_cleanly(folder: Path, tmp_path: Path) -> None:
+    ok = subprocess.run(
+        [_mbot(), "dataset", "inspect", str(folder), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["usable"] == len(GOOD)
+    bad = subprocess.run(
+        [_mbot(), "dataset", "inspect", str(tmp_path / "missing")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert bad.stdout == ""
+    lines = bad.stderr.strip().splitlines()
+    assert len(lines) == 1 and "not found" in lines[0] and "Traceback" not in bad.stderr
+
+
+def _deny(monkeypatch: pytest.MonkeyPatch, denied: Path) -> None:
+    """Make os.scandir (and so os.walk) fail on ``denied`` as a permission problem would."""
+    real = os.scandir
+
+    def scandir(path=".", *args, **kwargs):
+        if Path(path) == denied:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+def test_permission_denied_on_root_is_a_data_error_even_as_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _deny(monkeypatch, tmp_path)
+    with pytest.raises(DataError, match=r"cannot read folder .*Permission denied"):
+        load_dataset(tmp_path, spec=SPEC16K)
+
+
+def test_permission_denied_on_a_sub_folder_is_rejected_even_as_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write(tmp_path / "ok.wav", synth_meow(sr=SR, seconds=0.4))
+    (tmp_path / "locked").mkdir()
+    _write(tmp_path / "locked/hidden_from_us.wav", synth_meow(sr=SR, seconds=0.4))
+    _deny(monkeypatch, tmp_path / "locked")
+    ds = load_dataset(tmp_path, spec=SPEC16K)
+    assert [f.path.name for f in ds.files] == ["ok.wav"]
+    assert [(r.path.name, r.reason) for r in ds.rejected] == [("locked", "unreadable")]
+    with pytest.raises(AudioLoadError, match="locked"):
+        load_dataset(tmp_path, spec=SPEC16K, strict=True)
