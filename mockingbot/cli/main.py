@@ -25,8 +25,23 @@ from ._output import err_console, fail
 
 __all__ = ["app", "main"]
 
+
+class _Group(typer.core.TyperGroup):
+    """Root command group that turns user errors into one line + exit 2, however it is invoked
+    (console script, ``python -m``, or a test's ``CliRunner``)."""
+
+    def invoke(self, ctx):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except MockingBotError as exc:
+            if os.environ.get("MBOT_DEBUG", "") not in ("", "0"):
+                raise
+            fail(str(exc))
+
+
 app = typer.Typer(
     name="mbot",
+    cls=_Group,
     help="MockingBot: learn a class of creature sounds and render endless game-ready packs.",
     no_args_is_help=True,
     add_completion=False,

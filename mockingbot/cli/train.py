@@ -1,0 +1,159 @@
+"""``mbot train``: learn a class of sounds from a folder of audio (needs the ``[train]`` extra)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ._output import err_console, fail, progress
+
+__all__ = ["register"]
+
+_EPILOG = """
+Examples:
+
+  mbot train ~/sounds/meows --out runs/meows
+
+  mbot train ~/sounds/meows --out runs/quick --steps 200 --batch-size 16
+
+  mbot train --resume runs/meows            # continue after Ctrl-C, a crash or kill -9
+
+  mbot train --resume runs/meows --steps 20000   # train an old run further
+
+  mbot train ~/sounds/meows --out runs/seed --preset seed-2022   # the 2022 recipe
+
+  tensorboard --logdir runs/meows/logs
+"""
+
+
+def _overrides(
+    steps: int | None, batch_size: int | None, seed: int | None, strategy: str | None
+) -> dict:
+    train: dict[str, Any] = {}
+    if steps is not None:
+        train["steps"] = steps
+    if batch_size is not None:
+        train["batch_size"] = batch_size
+    if seed is not None:
+        train["seed"] = seed
+    if strategy is not None:
+        train["strategy"] = strategy
+    return {"train": train} if train else {}
+
+
+def train(
+    data_dir: Path | None = typer.Argument(
+        None,
+        help="Folder of audio clips (searched recursively). With --resume, may be the run folder.",
+        show_default=False,
+    ),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Run folder to create (or resume)."),
+    config: Path | None = typer.Option(None, "--config", help="TOML file overriding the preset."),
+    preset: str = typer.Option("default", "--preset", help="Recipe: default or seed-2022."),
+    steps: int | None = typer.Option(None, "--steps", help="Total generator steps to train to."),
+    batch_size: int | None = typer.Option(None, "--batch-size", help="Global batch size."),
+    seed: int | None = typer.Option(None, "--seed", help="Seed for weights, latents, shuffling."),
+    strategy: str | None = typer.Option(
+        None, "--strategy", help="default | mirrored (all local GPUs) | multiworker (TF_CONFIG)."
+    ),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out (or DATA_DIR)."),
+    force: bool = typer.Option(False, "--force", help="Delete an existing run folder and restart."),
+    strict: bool = typer.Option(False, "--strict", help="Stop at the first unusable audio file."),
+    dataset_name: str | None = typer.Option(None, "--dataset-name", help="Name of the data set."),
+    license_: str | None = typer.Option(
+        None, "--license", help="License of the data (carried into models)."
+    ),
+    attribution: str | None = typer.Option(
+        None, "--attribution", help="Attribution text for the data (carried into every pack)."
+    ),
+) -> None:
+    """Train a spectrogram GAN on DATA_DIR and write checkpoints, samples and logs to --out."""
+    import os
+
+    from ..errors import DataError
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter out
+    try:
+        import tensorflow  # noqa: F401
+    except ImportError:
+        fail("mbot train needs the train extra: pip install 'mockingbot[train]'")
+
+    overrides = _overrides(steps, batch_size, seed, strategy)
+    if steps is not None and steps <= 0:
+        fail(f"--steps must be positive, got {steps}")
+    if batch_size is not None and batch_size <= 0:
+        fail(f"--batch-size must be positive, got {batch_size}")
+
+    from mockingbot.trainer import run as runs
+    from mockingbot.trainer.config import TrainConfig, resolve_config
+
+    if resume:
+        if out is None and data_dir is not None:
+            out, data_dir = data_dir, None  # `mbot train --resume RUN_DIR`
+        if out is None:
+            fail("--resume needs the run folder: mbot train --resume RUN_DIR")
+        runs.prepare_run_dir(out, resume=True, force=False)
+        cfg, info = runs.read_run(out)
+        if config is not None:
+            fail("--config cannot change a run being resumed; start a new run instead")
+        if overrides:
+            merged = cfg.to_dict()
+            merged["train"].update(overrides["train"])
+            cfg = TrainConfig.from_dict(merged, source="--resume overrides")
+        if data_dir is None:
+            stored = info.get("data_dir")
+            if not stored:
+                fail(f"{out} does not record its data folder; pass DATA_DIR")
+            data_dir = Path(stored)
+        meta = dict(info.get("dataset", {}))
+    else:
+        if data_dir is None:
+            fail("missing DATA_DIR: mbot train DATA_DIR --out RUN_DIR")
+        if out is None:
+            fail("missing --out RUN_DIR: where should checkpoints and samples go?")
+        cfg = resolve_config(preset=preset, config_file=config, overrides=overrides)
+        meta = {}
+    if not Path(data_dir).is_dir():
+        raise DataError(f"data folder {data_dir} does not exist or is not a folder")
+    for key, value in (("name", dataset_name), ("license", license_), ("attribution", attribution)):
+        if value is not None:
+            meta[key] = value
+
+    if not resume:
+        runs.prepare_run_dir(out, resume=False, force=force)
+    err_console.print(
+        f"[bold]mbot train[/] preset={cfg.name} generator={cfg.model.generator} "
+        f"steps={cfg.train.steps} batch={cfg.train.batch_size} → {out}",
+        highlight=False,
+    )
+    with progress() as bar:
+        result = runs.train(
+            out,
+            cfg=cfg,
+            data_dir=Path(data_dir),
+            resume=resume,
+            dataset_meta=meta,
+            strict=strict,
+            progress=bar,
+            log=lambda m: err_console.print(m, highlight=False),
+        )
+    steps_done = result["steps"]
+    if result["stop"] == "interrupted":
+        err_console.print(
+            f"stopped at step {steps_done}; checkpoint saved. "
+            f"Resume with: mbot train --resume {out}",
+            highlight=False,
+        )
+        raise typer.Exit(130 if result["signal"] == 2 else 143)
+    err_console.print(
+        f"trained to step {steps_done} ({result['wall_seconds'] / 60:.1f} min wall, "
+        f"{result['cpu_seconds'] / 60:.1f} min CPU in total). Export with: "
+        f"mbot export onnx {out}",
+        highlight=False,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train", epilog=_EPILOG, no_args_is_help=True)(train)

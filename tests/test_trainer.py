@@ -1,0 +1,290 @@
+"""The trainer: config layering and checks, the harmonic renderer, real training steps,
+checkpoint/resume, Ctrl-C, and the CLI's error paths."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+sf = pytest.importorskip("soundfile")
+
+from typer.testing import CliRunner  # noqa: E402
+
+from conftest import synth_meow  # noqa: E402
+from mockingbot.cli.main import app  # noqa: E402
+from mockingbot.errors import ParameterError  # noqa: E402
+from mockingbot.trainer.config import TrainConfig, resolve_config  # noqa: E402
+
+pytestmark = pytest.mark.train
+
+#: A config small enough to train a step in well under a second: the tests' TINY_SPEC grid
+#: (128 frames × 64 bins) and narrow networks.
+TINY_TOML = """
+[spec]
+preset = "default"
+n_fft = 128
+win_length = 128
+hop_length = 32
+clip_samples = 4096
+n_frames = 128
+n_bins = 64
+
+[model]
+gen_channels = [32, 32, 32, 32]
+gen_base_frames = 8
+n_harmonics = 8
+n_noise_bands = 8
+disc_channels = [8, 16]
+
+[train]
+steps = 6
+batch_size = 4
+checkpoint_every = 3
+sample_every = 3
+log_every = 1
+r1_every = 2
+"""
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("meows")
+    for i in range(12):
+        y = synth_meow(seconds=0.4 + 0.02 * i, f0=300.0 + 40.0 * i, seed=i)
+        sf.write(folder / f"call_{i:02d}.wav", y, 8000, subtype="PCM_16")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_toml(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cfg") / "tiny.toml"
+    path.write_text(TINY_TOML)
+    return path
+
+
+def _mbot(*args: str, timeout: float = 240.0) -> subprocess.CompletedProcess:
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run(
+        [sys.executable, "-m", "mockingbot.cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+
+
+# ---------------------------------------------------------------------------- config
+def test_default_preset_resolves_with_the_shared_spec() -> None:
+    from mockingbot.spec import PRESETS
+
+    cfg = resolve_config()
+    assert cfg.spec == PRESETS["default"]
+    assert cfg.model.generator == "harmonic"
+    assert resolve_config(preset="seed-2022").spec == PRESETS["seed-2022"]
+
+
+def test_config_round_trips_through_json() -> None:
+    cfg = resolve_config(overrides={"train": {"steps": 7}})
+    again = TrainConfig.from_dict(json.loads(cfg.to_json()))
+    assert again == cfg and again.train.steps == 7
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"train": {"steps": 0}}, "train.steps"),
+        ({"train": {"stepz": 3}}, "unknown key"),
+        ({"spec": {"hop_length": 512}}, "hop_length"),
+        ({"model": {"generator": "wavenet"}}, "model.generator"),
+        ({"model": {"gen_base_frames": 4}}, "spec.n_frames"),
+        ({"train": {"g_lr": 5.0}}, "train.g_lr"),
+        ({"train": {"batch_size": "big"}}, "integer"),
+    ],
+)
+def test_impossible_configs_name_the_key(overrides: dict, fragment: str) -> None:
+    with pytest.raises(ParameterError, match=fragment):
+        resolve_config(overrides=overrides)
+
+
+# ---------------------------------------------------------------------------- model
+def test_generator_output_matches_spec_shape_and_range() -> None:
+    from mockingbot.trainer.models import build_discriminator, build_generator
+
+    cfg = resolve_config()
+    G, D = build_generator(cfg), build_discriminator(cfg)
+    x = G(tf.random.normal([3, cfg.model.latent_dim])).numpy()
+    assert x.shape == (3, *cfg.spec.shape)
+    assert x.min() >= -1.0 and x.max() <= 1.0
+    assert D(x).shape == (3, 1)
+
+
+def test_harmonic_renderer_matches_a_direct_sum_over_all_harmonics() -> None:
+    """The three-nearest-harmonics shortcut equals summing every harmonic's peak."""
+    from mockingbot.trainer.synth import HarmonicNoiseSynth, main_lobe_sigma_bins
+
+    cfg = resolve_config()
+    spec, m = cfg.spec, cfg.model
+    synth = HarmonicNoiseSynth(
+        spec.to_dict(),
+        n_harmonics=m.n_harmonics,
+        n_noise_bands=m.n_noise_bands,
+        f0_min_hz=m.f0_min_hz,
+        f0_max_hz=m.f0_max_hz,
+    )
+    rng = np.random.default_rng(0)
+    f0 = rng.uniform(m.f0_min_hz, m.f0_max_hz, (2, 5, 1)).astype(np.float32)
+    amp = rng.uniform(0, 1, (2, 5, m.n_harmonics)).astype(np.float32)
+    fast = synth._harmonic_peaks(tf.constant(f0), tf.constant(amp)).numpy()
+    bin_hz = spec.sr / spec.n_fft
+    bins = np.arange(spec.n_bins) * bin_hz
+    k = np.arange(1, m.n_harmonics + 1)
+    width = bin_hz * main_lobe_sigma_bins(spec)
+    delta = (bins[None, None, None, :] - (f0 * k)[..., None]) / width
+    direct = np.sum(amp[..., None] * np.exp(-0.5 * delta**2), axis=-2)
+    assert np.allclose(fast, direct, atol=1e-4)
+
+
+def test_main_lobe_width_follows_the_window() -> None:
+    from mockingbot.spec import PRESETS
+    from mockingbot.trainer.synth import main_lobe_sigma_bins
+
+    # Hann of n_fft samples halves at one bin: sigma = 1 / sqrt(2 ln 2).
+    assert main_lobe_sigma_bins(PRESETS["default"]) == pytest.approx(0.8493, abs=2e-3)
+    # A 513-sample window zero-padded to 1024 has a main lobe twice as wide in bins.
+    assert main_lobe_sigma_bins(PRESETS["seed-2022"]) == pytest.approx(1.696, abs=1e-2)
+
+
+def test_seeded_runs_repeat_their_first_losses(tmp_path: Path, tiny_toml: Path) -> None:
+    from mockingbot.trainer.loop import GanTrainer
+
+    cfg = resolve_config(config_file=tiny_toml)
+    feats = np.random.default_rng(0).uniform(-1, 1, (8, *cfg.spec.shape)).astype(np.float32)
+    losses = []
+    for i in range(2):
+        tf.keras.utils.set_random_seed(cfg.train.seed)
+        trainer = GanTrainer(cfg, tmp_path / f"r{i}", strategy=tf.distribute.get_strategy())
+        batches = trainer.dataset(feats, start_step=0)
+        losses.append([trainer.train_step(next(batches)).__dict__ for _ in range(3)])
+    assert losses[0] == losses[1]
+
+
+# ---------------------------------------------------------------------------- CLI runs
+def test_train_then_resume_continues_the_step_count(
+    tmp_path: Path, data_dir: Path, tiny_toml: Path
+) -> None:
+    run = tmp_path / "run"
+    result = CliRunner().invoke(
+        app, ["train", str(data_dir), "--out", str(run), "--config", str(tiny_toml)]
+    )
+    assert result.exit_code == 0, result.output
+    info = json.loads((run / "run.json").read_text())
+    assert info["steps"] == 6
+    assert (run / "generator.keras").is_file()
+    assert (run / "samples" / "step-000006" / "sample_00.wav").is_file()
+    assert (run / "samples" / "step-000003" / "spectrograms.png").is_file()
+    assert list((run / "logs").glob("events.out.tfevents.*"))
+    cfg = json.loads((run / "config.json").read_text())
+    assert cfg["spec"]["n_fft"] == 128  # the resolved spec is stored with the run
+
+    result = CliRunner().invoke(app, ["train", "--resume", str(run), "--steps", "9"])
+    assert result.exit_code == 0, result.output
+    info = json.loads((run / "run.json").read_text())
+    assert info["steps"] == 9
+    assert (run / "checkpoints" / "ckpt-9.index").is_file()
+
+    from mockingbot.trainer.run import load_generator
+
+    model, cfg_obj, _, step = load_generator(run)
+    assert step == 9
+    assert model(tf.zeros([2, cfg_obj.model.latent_dim])).shape == (2, 128, 64)
+
+
+def test_sigint_leaves_a_checkpoint_that_resumes(
+    tmp_path: Path, data_dir: Path, tiny_toml: Path
+) -> None:
+    run = tmp_path / "run"
+    cfg = tmp_path / "long.toml"
+    cfg.write_text(
+        TINY_TOML.replace("steps = 6", "steps = 100000")
+        .replace("checkpoint_every = 3", "checkpoint_every = 100000")
+        .replace("sample_every = 3", "sample_every = 100000")
+    )
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mockingbot.cli.main",
+            "train",
+            str(data_dir),
+            "--out",
+            str(run),
+            "--config",
+            str(cfg),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    deadline = time.time() + 180
+    while time.time() < deadline and not list(run.glob("logs/events.out.tfevents.*")):
+        time.sleep(0.5)
+    time.sleep(3.0)  # a few steps in
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Resume with: mbot train --resume" in err
+    assert "Traceback" not in err
+    steps = json.loads((run / "run.json").read_text())["steps"]
+    assert steps > 0
+    assert (run / "checkpoints" / f"ckpt-{steps}.index").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["train", "{empty}", "--out", "{out}"], "no usable audio"),
+        (["train", "{missing}", "--out", "{out}"], "does not exist"),
+        (["train", "{data}", "--out", "{out}", "--steps", "0"], "--steps"),
+        (["train", "{data}", "--out", "{out}", "--batch-size", "64"], "larger than the data set"),
+        (["train", "{data}", "--out", "{out}", "--config", "{badcfg}"], "unknown key"),
+        (["train", "{data}", "--out", "{existing}"], "already exists"),
+        (["train", "--resume", "{existing}"], "not a MockingBot run folder"),
+        (["train", "{data}", "--out", "{out}", "--preset", "nope"], "unknown preset"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    tmp_path: Path, data_dir: Path, tiny_toml: Path, args: list[str], fragment: str
+) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "existing").mkdir()
+    (tmp_path / "existing" / "keep.txt").write_text("user data")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(TINY_TOML + "\nbogus = 1\n")
+    subst = {
+        "{empty}": str(tmp_path / "empty"),
+        "{missing}": str(tmp_path / "missing"),
+        "{data}": str(data_dir),
+        "{out}": str(tmp_path / "out"),
+        "{existing}": str(tmp_path / "existing"),
+        "{badcfg}": str(bad),
+    }
+    argv = [subst.get(a, a) for a in args]
+    if "--config" not in argv and argv[0] == "train" and "--resume" not in argv:
+        argv += ["--config", str(tiny_toml)] if "--preset" not in argv else []
+    result = CliRunner().invoke(app, argv, catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    lines = [ln for ln in result.output.strip().splitlines() if ln.strip()]
+    assert any(fragment in ln for ln in lines), result.output
+    assert lines[-1].startswith("error:"), result.output
+    assert (tmp_path / "existing" / "keep.txt").read_text() == "user data"

@@ -1,0 +1,299 @@
+"""Training configuration: presets, config files and command-line overrides in layers.
+
+A run's configuration is resolved once — preset TOML, then the user's ``--config`` TOML,
+then command-line flags, later layers winning — validated, and written to
+``RUN_DIR/config.json``. Resume and export read that file back, so a run is always
+reproduced with exactly the settings it was trained with, spectrogram spec included.
+
+This module is pure Python (no TensorFlow): the CLI validates a config before paying for
+the TensorFlow import.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import sys
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from mockingbot.errors import ParameterError
+from mockingbot.spec import PRESETS as SPEC_PRESETS
+from mockingbot.spec import SpectrogramSpec
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = [
+    "ModelConfig",
+    "TrainConfig",
+    "TrainSettings",
+    "available_presets",
+    "load_preset",
+    "resolve_config",
+]
+
+_GENERATORS = ("harmonic", "dense2022")
+_DISCRIMINATORS = ("conv", "conv2022")
+_LOSSES = ("hinge", "bce")
+_AUGMENTS = ("shift", "gain", "cutout")
+_STRATEGIES = ("default", "mirrored", "multiworker")
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """Architecture settings (see ``trainer/presets/default.toml`` for what each means)."""
+
+    generator: str = "harmonic"
+    discriminator: str = "conv"
+    latent_dim: int = 64
+    latent_distribution: str = "normal"
+    gen_channels: tuple[int, ...] = (256, 256, 192, 128, 128)
+    gen_base_frames: int = 8
+    n_harmonics: int = 20
+    n_noise_bands: int = 32
+    f0_min_hz: float = 120.0
+    f0_max_hz: float = 1600.0
+    disc_channels: tuple[int, ...] = (16, 32, 64, 128, 128)
+    phase: str = "pghi"
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainSettings:
+    """Optimisation and bookkeeping settings."""
+
+    steps: int = 10000
+    batch_size: int = 32
+    loss: str = "hinge"
+    g_lr: float = 2e-4
+    d_lr: float = 2e-4
+    beta_1: float = 0.5
+    beta_2: float = 0.9
+    r1_gamma: float = 1.0
+    r1_every: int = 4
+    ema_decay: float = 0.999
+    augment: tuple[str, ...] = ("shift", "gain", "cutout")
+    checkpoint_every: int = 250
+    sample_every: int = 500
+    log_every: int = 25
+    keep_checkpoints: int = 3
+    seed: int = 0
+    strategy: str = "default"
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Everything a run needs: preset name, spectrogram spec, model and training settings."""
+
+    name: str
+    spec: SpectrogramSpec
+    model: ModelConfig
+    train: TrainSettings
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (tuples become lists)."""
+        return {
+            "name": self.name,
+            "spec": self.spec.to_dict(),
+            "model": _plain(dataclasses.asdict(self.model)),
+            "train": _plain(dataclasses.asdict(self.train)),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "config") -> TrainConfig:
+        """Build and validate a config; unknown keys anywhere are an error naming them."""
+        _check_keys(data, {"name", "spec", "model", "train"}, source)
+        spec = _resolve_spec(data.get("spec", {}), f"{source} [spec]")
+        model = _build(ModelConfig, data.get("model", {}), f"{source} [model]")
+        train = _build(TrainSettings, data.get("train", {}), f"{source} [train]")
+        cfg = cls(name=str(data.get("name", "custom")), spec=spec, model=model, train=train)
+        cfg.validate()
+        return cfg
+
+    def validate(self) -> None:
+        """Raise :class:`ParameterError` for impossible combinations, naming the key."""
+        m, t = self.model, self.train
+        _one_of("model.generator", m.generator, _GENERATORS)
+        _one_of("model.discriminator", m.discriminator, _DISCRIMINATORS)
+        _one_of("model.latent_distribution", m.latent_distribution, ("normal", "uniform"))
+        _one_of("model.phase", m.phase, ("pghi", "zero"))
+        _one_of("train.loss", t.loss, _LOSSES)
+        _one_of("train.strategy", t.strategy, _STRATEGIES)
+        for a in t.augment:
+            _one_of("train.augment", a, _AUGMENTS)
+        for key, value in [
+            ("model.latent_dim", m.latent_dim),
+            ("model.gen_base_frames", m.gen_base_frames),
+            ("model.n_harmonics", m.n_harmonics),
+            ("model.n_noise_bands", m.n_noise_bands),
+            ("train.steps", t.steps),
+            ("train.batch_size", t.batch_size),
+            ("train.r1_every", t.r1_every),
+            ("train.checkpoint_every", t.checkpoint_every),
+            ("train.sample_every", t.sample_every),
+            ("train.log_every", t.log_every),
+            ("train.keep_checkpoints", t.keep_checkpoints),
+        ]:
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ParameterError(f"{key} must be a positive integer, got {value!r}")
+        for key, value in [("train.g_lr", t.g_lr), ("train.d_lr", t.d_lr)]:
+            if not (0.0 < float(value) <= 1.0):
+                raise ParameterError(f"{key} must be in (0, 1], got {value!r}")
+        if not (0.0 <= t.ema_decay < 1.0):
+            raise ParameterError(f"train.ema_decay must be in [0, 1), got {t.ema_decay!r}")
+        if t.r1_gamma < 0:
+            raise ParameterError(f"train.r1_gamma must be ≥ 0, got {t.r1_gamma!r}")
+        if not (0 < m.f0_min_hz < m.f0_max_hz < self.spec.sr / 2):
+            raise ParameterError(
+                f"model.f0_min_hz/f0_max_hz must satisfy 0 < min < max < sr/2 = "
+                f"{self.spec.sr / 2:g}, got {m.f0_min_hz}/{m.f0_max_hz}"
+            )
+        if m.generator == "harmonic":
+            if self.spec.scale != "log":
+                raise ParameterError("the harmonic generator needs spec.scale = 'log'")
+            frames = m.gen_base_frames * 2 ** len(m.gen_channels)
+            if frames != self.spec.n_frames:
+                raise ParameterError(
+                    f"model.gen_base_frames × 2^len(model.gen_channels) = {frames} must equal "
+                    f"spec.n_frames = {self.spec.n_frames}"
+                )
+        if m.discriminator == "conv" and len(m.disc_channels) < 1:
+            raise ParameterError("model.disc_channels needs at least one layer")
+
+
+def _resolve_spec(data: Mapping[str, Any], where: str) -> SpectrogramSpec:
+    """``[spec]``: ``preset = NAME`` picks a spec from :data:`mockingbot.spec.PRESETS`; other keys
+    override single fields. A full spec (as stored in ``config.json``) needs no preset."""
+    if not isinstance(data, Mapping):
+        raise ParameterError(f"{where} must be a table of settings")
+    fields = dict(data)
+    name = fields.pop("preset", None)
+    if name is None:
+        return SpectrogramSpec.from_dict(fields)
+    if name not in SPEC_PRESETS:
+        raise ParameterError(
+            f"{where}: unknown spec preset {name!r}; known: {', '.join(sorted(SPEC_PRESETS))}"
+        )
+    return SpectrogramSpec.from_dict(SPEC_PRESETS[name].to_dict() | fields)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _one_of(key: str, value: Any, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ParameterError(f"{key} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def _check_keys(data: Mapping[str, Any], known: set[str], where: str) -> None:
+    if not isinstance(data, Mapping):
+        raise ParameterError(f"{where} must be a table of settings, got {type(data).__name__}")
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ParameterError(
+            f"unknown key(s) in {where}: {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+        )
+
+
+def _build(cls: type, data: Mapping[str, Any], where: str) -> Any:
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    _check_keys(data, set(fields), where)
+    values: dict[str, Any] = {}
+    for key, raw in data.items():
+        default = getattr(cls(), key)
+        values[key] = _coerce(raw, default, f"{where} {key}")
+    return cls(**values)
+
+
+def _coerce(raw: Any, default: Any, where: str) -> Any:
+    """Coerce TOML/JSON values to the type of the default, with a clear message on mismatch."""
+    if isinstance(default, tuple):
+        if not isinstance(raw, (list, tuple)):
+            raise ParameterError(f"{where} must be a list, got {raw!r}")
+        return tuple(raw)
+    if isinstance(default, bool):
+        if not isinstance(raw, bool):
+            raise ParameterError(f"{where} must be true or false, got {raw!r}")
+        return raw
+    if isinstance(default, int):
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise ParameterError(f"{where} must be an integer, got {raw!r}")
+        return raw
+    if isinstance(default, float):
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+            raise ParameterError(f"{where} must be a number, got {raw!r}")
+        return float(raw)
+    if isinstance(default, str):
+        if not isinstance(raw, str):
+            raise ParameterError(f"{where} must be a string, got {raw!r}")
+        return raw
+    return raw
+
+
+def available_presets() -> list[str]:
+    """Names of the presets shipped with the package."""
+    folder = resources.files("mockingbot.trainer") / "presets"
+    return sorted(p.name[: -len(".toml")] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def load_preset(name: str) -> dict[str, Any]:
+    """The raw settings of a shipped preset (a nested dict)."""
+    names = available_presets()
+    if name not in names:
+        raise ParameterError(f"unknown preset {name!r}; available: {', '.join(names)}")
+    text = (resources.files("mockingbot.trainer") / "presets" / f"{name}.toml").read_text()
+    return tomllib.loads(text)
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def resolve_config(
+    *,
+    preset: str = "default",
+    config_file: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> TrainConfig:
+    """Preset → config file → overrides (``{"train": {"steps": 10}}``), validated.
+
+    Raises:
+        ParameterError: unknown preset, unreadable or invalid TOML, unknown keys, impossible
+            values — each message names the file and the key.
+    """
+    data = load_preset(preset)
+    source = f"preset {preset!r}"
+    if config_file is not None:
+        path = Path(config_file)
+        try:
+            user = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ParameterError(f"config file {path} does not exist") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ParameterError(f"cannot read config file {path}: {exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ParameterError(f"config file {path} is not valid TOML: {exc}") from None
+        data = _merge(data, user)
+        source = f"config {path}"
+    if overrides:
+        data = _merge(data, overrides)
+    return TrainConfig.from_dict(data, source=source)

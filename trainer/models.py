@@ -1,0 +1,121 @@
+"""Keras 3 generators and discriminators, built from a :class:`TrainConfig`.
+
+Generators map a latent ``z`` [batch, latent_dim] to the spec's normalised spectrogram
+[batch, n_frames, n_bins]; discriminators map that spectrogram to one logit per example.
+
+- ``harmonic`` generator (default): dense → ``gen_base_frames`` frames, then 1-D conv blocks
+  that double the frame count, then a 1×1 conv to the synth controls, rendered by
+  :class:`~mockingbot.trainer.synth.HarmonicNoiseSynth`. Convolving along time only keeps it
+  small (≈1.5 M parameters) and fast on a CPU; the harmonic structure is built in.
+- ``dense2022`` generator: the 2022 prototype's dense 25-100-200-300-400-(T+F)-(T·F) stack.
+- ``conv`` discriminator: 5×5 stride-2 convolutions with LeakyReLU, a minibatch-stddev
+  feature (so the discriminator can see a collapsed batch) and a dense logit.
+- ``conv2022`` discriminator: the prototype's two conv layers with dropout 0.3.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import layers, saving
+
+from .config import TrainConfig
+from .synth import HarmonicNoiseSynth
+
+__all__ = ["MinibatchStd", "build_discriminator", "build_generator"]
+
+_LEAK = 0.2  # LeakyReLU slope used throughout (SpecGAN/DCGAN practice)
+_KERNEL_T = 5  # temporal kernel of the generator's 1-D convolutions
+_KERNEL_D = 5  # discriminator's 2-D kernel
+
+
+def build_generator(cfg: TrainConfig, *, name: str = "generator") -> keras.Model:
+    """The generator named by ``cfg.model.generator``."""
+    if cfg.model.generator == "harmonic":
+        return _harmonic_generator(cfg, name)
+    return _dense2022_generator(cfg, name)
+
+
+def build_discriminator(cfg: TrainConfig, *, name: str = "discriminator") -> keras.Model:
+    """The discriminator named by ``cfg.model.discriminator``."""
+    if cfg.model.discriminator == "conv":
+        return _conv_discriminator(cfg, name)
+    return _conv2022_discriminator(cfg, name)
+
+
+def _harmonic_generator(cfg: TrainConfig, name: str) -> keras.Model:
+    m, spec = cfg.model, cfg.spec
+    z = keras.Input((m.latent_dim,), name="z")
+    ch0 = m.gen_channels[0]
+    h = layers.Dense(m.gen_base_frames * ch0, name="project")(z)
+    h = layers.Reshape((m.gen_base_frames, ch0))(h)
+    h = layers.LeakyReLU(_LEAK)(h)
+    for i, ch in enumerate(m.gen_channels):
+        h = layers.UpSampling1D(2, name=f"up{i}")(h)
+        h = layers.Conv1D(ch, _KERNEL_T, padding="same", name=f"conv{i}")(h)
+        h = layers.LeakyReLU(_LEAK)(h)
+    synth = HarmonicNoiseSynth(
+        spec.to_dict(),
+        n_harmonics=m.n_harmonics,
+        n_noise_bands=m.n_noise_bands,
+        f0_min_hz=m.f0_min_hz,
+        f0_max_hz=m.f0_max_hz,
+        name="synth",
+    )
+    controls = layers.Conv1D(synth.n_controls, 3, padding="same", name="controls")(h)
+    out = synth(controls)
+    return keras.Model(z, out, name=name)
+
+
+def _dense2022_generator(cfg: TrainConfig, name: str) -> keras.Model:
+    T, F = cfg.spec.shape
+    z = keras.Input((cfg.model.latent_dim,), name="z")
+    h = z
+    for units in (25, 100, 200, 300, 400, T + F):
+        h = layers.Dense(units)(h)
+        h = layers.LeakyReLU(_LEAK)(h)
+    h = layers.Dense(T * F)(h)
+    out = layers.Reshape((T, F))(h)
+    return keras.Model(z, out, name=name)
+
+
+@saving.register_keras_serializable(package="mockingbot")
+class MinibatchStd(layers.Layer):
+    """Append the batch's mean feature std as one extra channel (ProGAN).
+
+    A generator that makes the same sound for every latent gives a batch with ~0 spread; this
+    channel lets the discriminator notice, which pushes the generator towards diversity.
+    """
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:
+        std = tf.math.reduce_std(x, axis=0, keepdims=True)
+        mean_std = tf.reduce_mean(std, axis=[1, 2, 3], keepdims=True)
+        return tf.concat([x, tf.tile(mean_std, tf.concat([tf.shape(x)[:3], [1]], 0))], axis=-1)
+
+
+def _conv_discriminator(cfg: TrainConfig, name: str) -> keras.Model:
+    T, F = cfg.spec.shape
+    x_in = keras.Input((T, F), name="spectrogram")
+    h = layers.Reshape((T, F, 1))(x_in)
+    for i, ch in enumerate(cfg.model.disc_channels):
+        h = layers.Conv2D(ch, _KERNEL_D, strides=2, padding="same", name=f"conv{i}")(h)
+        h = layers.LeakyReLU(_LEAK)(h)
+    h = MinibatchStd(name="mbstd")(h)
+    h = layers.Conv2D(cfg.model.disc_channels[-1], 3, padding="same", name="conv_final")(h)
+    h = layers.LeakyReLU(_LEAK)(h)
+    h = layers.Flatten()(h)
+    out = layers.Dense(1, name="logit")(h)
+    return keras.Model(x_in, out, name=name)
+
+
+def _conv2022_discriminator(cfg: TrainConfig, name: str) -> keras.Model:
+    T, F = cfg.spec.shape
+    x_in = keras.Input((T, F), name="spectrogram")
+    h = layers.Reshape((T, F, 1))(x_in)
+    for ch in (16, 128):
+        h = layers.Conv2D(ch, _KERNEL_D, strides=2, padding="same")(h)
+        h = layers.LeakyReLU(_LEAK)(h)
+        h = layers.Dropout(0.3)(h)
+    h = layers.Flatten()(h)
+    out = layers.Dense(1)(h)
+    return keras.Model(x_in, out, name=name)

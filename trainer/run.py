@@ -1,0 +1,312 @@
+"""Run folders: create, resume, train, and load a trained generator back.
+
+Layout of ``RUN_DIR``::
+
+    config.json          resolved TrainConfig (spectrogram spec included) — the source of truth
+    run.json             data folder, data set summary (name, clips, license, attribution)
+    checkpoints/         tf.train checkpoints: networks, EMA generator, optimisers, step
+    generator.keras      the sampling (EMA) generator in Keras format, refreshed per checkpoint
+    samples/step-NNNNNN/ sample WAVs + spectrograms.png
+    logs/                TensorBoard event files (losses, spectrogram images, audio)
+    cache/               cached features
+
+Users never need to know this layout: ``mbot train --resume RUN_DIR`` and
+``mbot export onnx RUN_DIR`` read it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from mockingbot import __version__
+from mockingbot.errors import DataError, ModelError, ParameterError
+from mockingbot.fileio import atomic_write_text
+
+from .config import TrainConfig
+
+__all__ = [
+    "CONFIG_FILE",
+    "RUN_FILE",
+    "is_run_dir",
+    "load_generator",
+    "prepare_run_dir",
+    "read_run",
+    "train",
+]
+
+CONFIG_FILE = "config.json"
+RUN_FILE = "run.json"
+_MARKER_KEYS = {"name", "spec", "model", "train"}
+
+
+def is_run_dir(path: Path) -> bool:
+    """True when ``path`` holds a MockingBot run (a readable ``config.json`` of ours)."""
+    cfg = Path(path) / CONFIG_FILE
+    if not cfg.is_file():
+        return False
+    try:
+        data = json.loads(cfg.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and set(data) >= _MARKER_KEYS
+
+
+def read_run(run_dir: Path) -> tuple[TrainConfig, dict[str, Any]]:
+    """The run's config and run info (data folder, data set summary)."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ModelError(f"run folder {run_dir} does not exist")
+    if not is_run_dir(run_dir):
+        raise ModelError(f"{run_dir} is not a MockingBot run folder (no valid {CONFIG_FILE})")
+    cfg = TrainConfig.from_dict(
+        json.loads((run_dir / CONFIG_FILE).read_text()), source=str(run_dir)
+    )
+    info_path = run_dir / RUN_FILE
+    info = json.loads(info_path.read_text()) if info_path.is_file() else {}
+    return cfg, info
+
+
+def prepare_run_dir(run_dir: Path, *, resume: bool, force: bool) -> None:
+    """Check (and with ``force`` clear) the run folder before any work starts.
+
+    A new run needs an empty or missing folder; ``force`` clears only a previous MockingBot
+    run folder, never an arbitrary folder of the user's.
+    """
+    run_dir = Path(run_dir)
+    if resume:
+        if not is_run_dir(run_dir):
+            raise ParameterError(
+                f"cannot resume: {run_dir} is not a MockingBot run folder; start a new run with "
+                f"--out {run_dir}"
+            )
+        return
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ParameterError(f"--out {run_dir} exists and is not a folder")
+    if run_dir.is_dir() and any(run_dir.iterdir()):
+        if not force:
+            raise ParameterError(
+                f"run folder {run_dir} already exists; pass --resume to continue it or --force "
+                f"to start over (deletes it)"
+            )
+        if not is_run_dir(run_dir):
+            raise ParameterError(
+                f"refusing to delete {run_dir}: it is not a MockingBot run folder; "
+                f"choose another --out"
+            )
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _dataset_info(data_dir: Path, summary: Mapping[str, Any], meta: Mapping[str, str]) -> dict:
+    info = {
+        "name": meta.get("name") or data_dir.name,
+        "clips": int(summary.get("clips", 0)),
+        "files": int(summary.get("usable_files", summary.get("files", 0))),
+        "license": meta.get("license", ""),
+        "attribution": meta.get("attribution", ""),
+    }
+    attribution_file = data_dir / "ATTRIBUTION.txt"
+    if not info["attribution"] and attribution_file.is_file():
+        info["attribution"] = attribution_file.read_text(encoding="utf-8", errors="replace").strip()
+    return info
+
+
+def train(
+    run_dir: Path,
+    *,
+    cfg: TrainConfig,
+    data_dir: Path,
+    resume: bool,
+    dataset_meta: Mapping[str, str] | None = None,
+    strict: bool = False,
+    progress: Any = None,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Train (or continue training) the run in ``run_dir`` up to ``cfg.train.steps``.
+
+    Args:
+        run_dir: prepared with :func:`prepare_run_dir`.
+        cfg: resolved config (for a resumed run: the stored one, possibly with more steps).
+        data_dir: the audio folder.
+        resume: continue from the latest checkpoint.
+        dataset_meta: ``name``, ``license``, ``attribution`` of the data, carried into exports.
+        progress: a rich ``Progress`` (or None for no bar).
+        log: where one-line status messages go.
+
+    Returns:
+        a summary dict (steps, seconds, steps/s, last losses, stop reason).
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    from . import samples as sample_io
+    from .data import load_features
+    from .loop import GanTrainer, StopSignal, make_strategy
+
+    run_dir = Path(run_dir)
+    t = cfg.train
+    tf.keras.utils.set_random_seed(t.seed)
+    features = load_features(data_dir, spec=cfg.spec, cache_dir=run_dir / "cache", strict=strict)
+    if t.batch_size > len(features):
+        raise ParameterError(
+            f"train.batch_size ({t.batch_size}) is larger than the data set ({len(features)} "
+            f"clips); use --batch-size {max(1, len(features) // 4)} or add data"
+        )
+    atomic_write_text(run_dir / CONFIG_FILE, cfg.to_json())
+    info = {
+        "mockingbot": __version__,
+        "data_dir": str(Path(data_dir).resolve()),
+        "dataset": _dataset_info(Path(data_dir), features.summary, dataset_meta or {}),
+    }
+    old = json.loads((run_dir / RUN_FILE).read_text()) if (run_dir / RUN_FILE).is_file() else {}
+    info["cpu_seconds"] = float(old.get("cpu_seconds", 0.0))
+    info["wall_seconds"] = float(old.get("wall_seconds", 0.0))
+
+    strategy = make_strategy(t.strategy)
+    trainer = GanTrainer(cfg, run_dir, strategy=strategy)
+    start = trainer.restore() if resume else 0
+    if resume and start == 0 and trainer.manager.latest_checkpoint is None:
+        log("no checkpoint found in the run folder; starting from step 0")
+    writer = tf.summary.create_file_writer(str(run_dir / "logs"))
+    z_fixed = sample_io.fixed_latents(
+        cfg.model.latent_dim, seed=t.seed, distribution=cfg.model.latent_distribution
+    )
+    batches = trainer.dataset(features.features, start_step=start)
+
+    task = None
+    if progress is not None:
+        task = progress.add_task("training", total=t.steps, completed=start, rate="", status="")
+    step = start
+    last = None
+    stop_reason = "done"
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    started = wall0
+    rate_t0, rate_s0 = wall0, start
+    interactive = progress is not None and progress.console.is_terminal
+
+    def book_time() -> None:
+        nonlocal wall0, cpu0
+        now_w, now_c = time.perf_counter(), time.process_time()
+        info["wall_seconds"] += now_w - wall0
+        info["cpu_seconds"] += now_c - cpu0
+        wall0, cpu0 = now_w, now_c
+
+    def checkpoint() -> None:
+        trainer.save()
+        book_time()
+        info["steps"] = step
+        atomic_write_text(run_dir / RUN_FILE, json.dumps(info, indent=2, sort_keys=True))
+
+    def write_samples() -> None:
+        X = trainer.sample(z_fixed)
+        y = sample_io.render_audio(X, spec=cfg.spec, phase=cfg.model.phase)
+        sample_io.write_samples(X, y, run_dir / "samples" / f"step-{step:06d}", spec=cfg.spec)
+        with writer.as_default(step=step):
+            img = np.flip(np.transpose((X + 1.0) / 2.0, (0, 2, 1)), axis=1)[..., None]
+            tf.summary.image("spectrograms", img, max_outputs=len(X))
+            tf.summary.audio("samples", y[..., None], sample_rate=cfg.spec.sr, max_outputs=4)
+
+    with StopSignal() as stop:
+        while step < t.steps:
+            last = trainer.train_step(next(batches))
+            step = last.step
+            if step % t.log_every == 0 or step == t.steps:
+                with writer.as_default(step=step):
+                    tf.summary.scalar("loss/discriminator", last.d_loss)
+                    tf.summary.scalar("loss/generator", last.g_loss)
+                    tf.summary.scalar("loss/r1", last.r1)
+                    tf.summary.scalar("logits/real", last.d_real)
+                    tf.summary.scalar("logits/fake", last.d_fake)
+                    now = time.perf_counter()
+                    tf.summary.scalar("speed/steps_per_second", (step - rate_s0) / (now - rate_t0))
+                    rate_t0, rate_s0 = now, step
+            if progress is not None:
+                elapsed = max(time.perf_counter() - started, 1e-9)
+                progress.update(
+                    task,
+                    completed=step,
+                    rate=f"{(step - start) / elapsed if step > start else 0:.2f} step/s",
+                    status=f"D {last.d_loss:.3f}  G {last.g_loss:.3f}",
+                )
+            if not interactive and step % (t.log_every * 8) == 0:
+                rate = (step - start) / max(time.perf_counter() - started, 1e-9)
+                log(
+                    f"step {step}/{t.steps}  D {last.d_loss:.3f}  G {last.g_loss:.3f}  "
+                    f"R1 {last.r1:.4f}  {rate:.2f} step/s"
+                )
+            if step % t.checkpoint_every == 0:
+                checkpoint()
+            if step % t.sample_every == 0:
+                write_samples()
+            if stop.received is not None:
+                stop_reason = "interrupted"
+                break
+    if last is None and step >= t.steps:
+        stop_reason = "already complete"
+    checkpoint()
+    if stop_reason == "done" and step % t.sample_every != 0:
+        write_samples()
+    writer.flush()
+    return {
+        "steps": step,
+        "target_steps": t.steps,
+        "stop": stop_reason,
+        "signal": stop.received,
+        "wall_seconds": info["wall_seconds"],
+        "cpu_seconds": info["cpu_seconds"],
+        "last": None if last is None else last.__dict__,
+    }
+
+
+def load_generator(run_dir: Path, *, checkpoint: str = "latest", ema: bool = True) -> tuple:
+    """Rebuild a run's generator and load trained weights (for export).
+
+    Args:
+        run_dir: a run folder.
+        checkpoint: ``"latest"`` or a step number (as text) of a kept checkpoint.
+        ema: take the EMA generator when the run has one.
+
+    Returns:
+        (keras generator, TrainConfig, run info dict, step)
+
+    Raises:
+        ModelError: not a run folder, no checkpoint, unknown step, or unreadable checkpoint.
+    """
+    import tensorflow as tf
+
+    from .loop import GanTrainer, make_strategy
+
+    cfg, info = read_run(run_dir)
+    trainer = GanTrainer(cfg, Path(run_dir), strategy=make_strategy("default"))
+    available = list(trainer.manager.checkpoints)
+    if not available:
+        raise ModelError(f"{run_dir} has no checkpoint yet; train it first (mbot train)")
+    if checkpoint == "latest":
+        path = available[-1]
+    else:
+        try:
+            wanted = int(checkpoint)
+        except ValueError:
+            raise ParameterError(
+                f"--checkpoint must be 'latest' or a step number, got {checkpoint!r}"
+            ) from None
+        matches = [p for p in available if p.endswith(f"ckpt-{wanted}")]
+        if not matches:
+            steps = ", ".join(p.rsplit("-", 1)[-1] for p in available)
+            raise ModelError(f"{run_dir} has no checkpoint at step {wanted} (kept: {steps})")
+        path = matches[0]
+    try:
+        step = trainer.restore(path)
+    except (tf.errors.OpError, ValueError, AssertionError) as exc:
+        raise ModelError(
+            f"checkpoint {path} is unreadable or corrupt ({type(exc).__name__})"
+        ) from None
+    model = trainer.ema if (ema and trainer.ema is not None) else trainer.generator
+    if info.get("dataset") is None:
+        raise DataError(f"{run_dir}/{RUN_FILE} is missing; the run never finished loading its data")
+    return model, cfg, info, step
