@@ -15,6 +15,7 @@ __all__ = ["MODULES", "register_all"]
 MODULES: tuple[str, ...] = (
     # --- command modules: one line each ---
     "dataset",
+    "train",
 )
 
 
