@@ -7,7 +7,8 @@ files never stop it (unless ``strict``): each is listed with its reason.
 
 Which files count (:func:`scan_audio_files`):
 
-- every regular file under the root, in sub-folders too, sorted by relative path;
+- every regular file under the root, in sub-folders too, sorted by relative path
+  (links to files are followed, links to folders are not, so a link loop cannot hang it);
 - hidden files and folders (name starting with ``.``: ``.DS_Store``, ``._meow.wav`` from
   macOS archives, ``.git``) are skipped silently;
 - files with an audio extension (:data:`AUDIO_EXTENSIONS`, any case) are candidates, so a

@@ -31,14 +31,17 @@ Examples:
 
   mbot dataset inspect ~/sounds/meows --preset seed-2022
 
-Sub-folders are searched too; hidden files and non-audio files (README, images) are
-ignored. Rejection reasons: unreadable, empty, silent, non-finite, too short, not audio.
+Sub-folders are searched too. Hidden files and non-audio files (README, images) are ignored.
+
+Rejection reasons: unreadable, empty, silent, non-finite, too short, not audio.
+
 --strict stops at the first unusable file instead (exit code 2).
 """
 
 dataset_app = typer.Typer(
     name="dataset",
     help="Inspect a folder of training sounds.",
+    epilog="Example:\n\n  mbot dataset inspect ~/sounds/meows",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
