@@ -1,0 +1,302 @@
+"""Creatures and their variations: where every sound of a pack sits in latent space.
+
+A *creature* is one point ``c`` drawn from the generator's latent distribution; it gives
+the creature its voice. Its *variations* are nearby points
+
+    z = sqrt(1 − s²) · c + s · ε,    ε ~ N(0, I) drawn independently per variation,
+
+with ``s`` the *spread* (0 = every variation identical, 1 = unrelated sounds). For a normal
+latent distribution this mixing keeps the marginal distribution exactly N(0, I), so a
+variation is as "typical" a latent as its creature and the generator never sees points
+off the distribution it was trained on, while ``corr(z, c) = sqrt(1 − s²)`` controls how
+much of the creature's voice it keeps (s = 0.35 keeps ≈ 94 %). Two variations of one
+creature correlate at ``1 − s²``. For a uniform U(−1, 1) latent the same mixing happens in
+Gaussian space and is mapped through ``2·Φ(x) − 1`` (an exact map from N(0, 1) onto
+U(−1, 1)), which keeps that marginal exact too.
+
+Each creature also gets traits drawn once: a *size* (log-uniform, passed to post-processing
+as a pitch/formant scale so a pack holds small and large animals) and the jitter Godot's
+``AudioStreamRandomizer`` applies at play time (``random_pitch``, ``random_volume_offset_db``).
+
+Determinism: every number here is a pure function of ``(pack seed, creature index,
+variation index)`` through numpy's :class:`~numpy.random.SeedSequence` spawn keys, never of
+batch order, shard, resume point or thread count. Each sound's own noise comes from a
+*latent seed* (an integer < 2**53 so JSON readers that parse numbers as doubles — Godot,
+JavaScript — keep it exact) stored in the pack manifest; :func:`sound_latent` rebuilds the
+latent from it.
+
+Contents:
+
+- :class:`CreatureTraits`, :func:`creature_traits` — size and play-time jitter.
+- :func:`creature_center` — the creature's point ``c`` (Gaussian space).
+- :func:`latent_seed`, :func:`variation_noise`, :func:`mix` — one variation.
+- :func:`sound_latent`, :func:`sound_latents` — latents ready for the generator.
+- :func:`to_model_space` — Gaussian space → the model's latent distribution.
+- :func:`latent_from_manifest` — the inverse: a pack sound's latent from its manifest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from mockingbot.errors import ParameterError
+
+__all__ = [
+    "DEFAULT_MUTATE_SPREAD",
+    "DEFAULT_SPREAD",
+    "PITCH_JITTER_RANGE",
+    "SIZE_RANGE",
+    "VOLUME_JITTER_DB_RANGE",
+    "CreatureTraits",
+    "creature_center",
+    "creature_traits",
+    "latent_from_manifest",
+    "latent_seed",
+    "mix",
+    "sound_latent",
+    "sound_latents",
+    "to_model_space",
+    "validate_seed",
+    "validate_spread",
+    "variation_noise",
+]
+
+#: Default spread ``s`` of variations around their creature (≈ 94 % of the voice kept).
+DEFAULT_SPREAD = 0.35
+#: Default spread of ``mbot mutate``: closer to the liked sound than a creature's variations.
+DEFAULT_MUTATE_SPREAD = 0.25
+#: Creature size range (log-uniform). 1 = as the model renders it; > 1 a larger animal
+#: (lower pitch and formants), < 1 a smaller one. ±0.6 and +0.5 octaves around natural size.
+SIZE_RANGE = (0.75, 1.4)
+#: Range of Godot's ``random_pitch`` per creature (pitch drawn from [1/r, r] at play time).
+PITCH_JITTER_RANGE = (1.02, 1.10)
+#: Range of Godot's ``random_volume_offset_db`` per creature (offset drawn from [−v, v] dB).
+VOLUME_JITTER_DB_RANGE = (0.5, 2.0)
+#: Largest pack seed accepted (seeds are stored in JSON; keep them exact as doubles).
+MAX_SEED = 2**53 - 1
+
+# Spawn-key domains: each kind of random number gets its own independent stream.
+_KEY_CENTER = 0
+_KEY_TRAITS = 1
+_KEY_SOUND = 2
+_SEED_MASK = 2**53 - 1
+_DISTRIBUTIONS = ("normal", "uniform")
+
+
+@dataclasses.dataclass(frozen=True)
+class CreatureTraits:
+    """Per-creature values that are not latents.
+
+    Attributes:
+        size: pitch/formant scale for post-processing, in :data:`SIZE_RANGE`.
+        random_pitch: Godot ``AudioStreamRandomizer.random_pitch`` (≥ 1).
+        random_volume_offset_db: Godot ``random_volume_offset_db`` (≥ 0 dB).
+    """
+
+    size: float
+    random_pitch: float
+    random_volume_offset_db: float
+
+
+# ---------------------------------------------------------------------------- validation
+def validate_seed(seed: object) -> int:
+    """Return ``seed`` as an int in [0, 2**53), or raise :class:`ParameterError`."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ParameterError(f"seed must be an integer, got {seed!r}")
+    if not 0 <= int(seed) <= MAX_SEED:
+        raise ParameterError(f"seed must be between 0 and {MAX_SEED}, got {seed}")
+    return int(seed)
+
+
+def validate_spread(spread: object) -> float:
+    """Return ``spread`` as a float in [0, 1], or raise :class:`ParameterError`."""
+    if isinstance(spread, bool) or not isinstance(spread, (int, float, np.floating)):
+        raise ParameterError(f"spread must be a number between 0 and 1, got {spread!r}")
+    value = float(spread)
+    if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+        raise ParameterError(f"spread must be between 0 and 1, got {spread!r}")
+    return value
+
+
+def _check_index(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ParameterError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def _rng(seed: int, *key: int) -> np.random.Generator:
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
+
+
+# ---------------------------------------------------------------------------- creatures
+def creature_center(seed: int, creature: int, *, latent_dim: int) -> np.ndarray:
+    """The creature's point ``c`` in Gaussian space, float64 [latent_dim].
+
+    Examples:
+        >>> creature_center(0, 3, latent_dim=4).shape
+        (4,)
+    """
+    seed = validate_seed(seed)
+    creature = _check_index("creature", creature)
+    return _rng(seed, _KEY_CENTER, creature).standard_normal(int(latent_dim))
+
+
+def creature_traits(seed: int, creature: int) -> CreatureTraits:
+    """Size and play-time jitter of a creature, a pure function of ``(seed, creature)``.
+
+    Values are rounded (size to 4 decimals, jitter to 3) so the manifest and ``.tres``
+    files print them exactly and post-processing uses exactly what the manifest says.
+    """
+    seed = validate_seed(seed)
+    creature = _check_index("creature", creature)
+    u = _rng(seed, _KEY_TRAITS, creature).random(3)
+    lo, hi = SIZE_RANGE
+    size = math.exp(math.log(lo) + u[0] * (math.log(hi) - math.log(lo)))
+    pitch = PITCH_JITTER_RANGE[0] + u[1] * (PITCH_JITTER_RANGE[1] - PITCH_JITTER_RANGE[0])
+    vol = VOLUME_JITTER_DB_RANGE[0] + u[2] * (VOLUME_JITTER_DB_RANGE[1] - VOLUME_JITTER_DB_RANGE[0])
+    return CreatureTraits(
+        size=round(size, 4), random_pitch=round(pitch, 3), random_volume_offset_db=round(vol, 3)
+    )
+
+
+# ---------------------------------------------------------------------------- variations
+def latent_seed(seed: int, creature: int, variation: int) -> int:
+    """The integer (< 2**53) that seeds one sound's variation noise; stored in the manifest."""
+    seed = validate_seed(seed)
+    creature = _check_index("creature", creature)
+    variation = _check_index("variation", variation)
+    ss = np.random.SeedSequence(seed, spawn_key=(_KEY_SOUND, creature, variation))
+    return int(ss.generate_state(1, np.uint64)[0]) & _SEED_MASK
+
+
+def variation_noise(latent_seed_: int, *, latent_dim: int) -> np.ndarray:
+    """The noise ``ε`` of one sound, float64 [latent_dim], from its latent seed."""
+    return np.random.Generator(np.random.PCG64(int(latent_seed_))).standard_normal(int(latent_dim))
+
+
+def mix(center: np.ndarray, noise: np.ndarray, *, spread: float) -> np.ndarray:
+    """``sqrt(1 − s²)·center + s·noise``: a point near ``center`` with the same marginal law."""
+    s = validate_spread(spread)
+    return math.sqrt(1.0 - s * s) * np.asarray(center) + s * np.asarray(noise)
+
+
+def to_model_space(g: np.ndarray, *, distribution: str) -> np.ndarray:
+    """Map Gaussian-space latents to the model's latent distribution, as float32.
+
+    Args:
+        g: latents in Gaussian space, any shape.
+        distribution: ``"normal"`` (identity) or ``"uniform"`` (``2·Φ(g) − 1`` ∈ (−1, 1)).
+    """
+    g = np.asarray(g, dtype=np.float64)
+    if distribution == "normal":
+        return g.astype(np.float32)
+    if distribution == "uniform":
+        from scipy.special import ndtr
+
+        return (2.0 * ndtr(g) - 1.0).astype(np.float32)
+    raise ParameterError(
+        f"unknown latent distribution {distribution!r} (known: {', '.join(_DISTRIBUTIONS)})"
+    )
+
+
+def sound_latent(
+    center: np.ndarray, latent_seed_: int, *, spread: float, latent_dim: int
+) -> np.ndarray:
+    """Gaussian-space latent of one sound from its center and latent seed, float64.
+
+    ``center`` is :func:`creature_center` for a pack's creatures, or the Gaussian-space
+    latent of the parent sound for creatures made by ``mbot mutate`` — the same formula
+    both ways, which is what lets mutate regenerate any sound from its manifest entry.
+    """
+    center = np.asarray(center, dtype=np.float64)
+    if center.shape != (int(latent_dim),):
+        raise ParameterError(f"center must have shape ({latent_dim},), got {center.shape}")
+    return mix(center, variation_noise(latent_seed_, latent_dim=latent_dim), spread=spread)
+
+
+def sound_latents(
+    seed: int,
+    items: list[tuple[int, int]],
+    *,
+    latent_dim: int,
+    spread: float,
+    distribution: str = "normal",
+) -> np.ndarray:
+    """Model-space latents, float32 [len(items), latent_dim], for ``(creature, variation)`` pairs.
+
+    Row ``i`` depends only on ``(seed, items[i])`` — never on the other rows — so any
+    batching or sharding of a pack gives every sound the same latent.
+
+    Examples:
+        >>> z = sound_latents(7, [(0, 0), (0, 1), (1, 0)], latent_dim=16, spread=0.35)
+        >>> z.shape, z.dtype
+        ((3, 16), dtype('float32'))
+    """
+    spread = validate_spread(spread)
+    centers: dict[int, np.ndarray] = {}
+    rows = []
+    for creature, variation in items:
+        if creature not in centers:
+            centers[creature] = creature_center(seed, creature, latent_dim=latent_dim)
+        ls = latent_seed(seed, creature, variation)
+        rows.append(sound_latent(centers[creature], ls, spread=spread, latent_dim=latent_dim))
+    g = np.stack(rows) if rows else np.zeros((0, int(latent_dim)))
+    return to_model_space(g, distribution=distribution)
+
+
+def latent_from_manifest(
+    manifest: Mapping[str, Any], sound_id: str, *, latent_dim: int
+) -> np.ndarray:
+    """Rebuild the Gaussian-space latent of a pack's sound from the pack manifest.
+
+    A sound of an ordinary creature is ``mix(creature_center(seed, index), ε(latent_seed),
+    spread=arguments.spread)``. A creature made by ``mbot mutate`` records ``parent`` (a
+    sound id) and its own ``spread``; its center is the parent's latent, rebuilt the same way
+    (recursively, so mutations of mutations work).
+
+    Args:
+        manifest: a parsed ``manifest.json`` (format version 1).
+        sound_id: e.g. ``"creature_003_v07"``.
+        latent_dim: the model's latent size.
+
+    Returns:
+        float64 [latent_dim]; pass it through :func:`to_model_space` before the generator.
+
+    Raises:
+        ParameterError: unknown sound id, or a manifest whose parent links are broken.
+    """
+    sounds = {s["id"]: s for s in manifest["sounds"]}
+    creatures = {c["id"]: c for c in manifest["creatures"]}
+    if sound_id not in sounds:
+        raise ParameterError(f"the pack has no sound {sound_id!r} (ids look like creature_000_v00)")
+    chain = []
+    current = sound_id
+    for _ in range(len(creatures) + 1):
+        sound = sounds.get(current)
+        creature = creatures.get(sound["creature"]) if sound else None
+        if sound is None or creature is None:
+            raise ParameterError(f"manifest: sound {current!r} or its creature is missing")
+        chain.append((sound, creature))
+        if creature.get("parent") is None:
+            break
+        current = creature["parent"]
+    else:
+        raise ParameterError(f"manifest: the parent links of {sound_id!r} form a cycle")
+    root_sound, root = chain[-1]
+    center = creature_center(int(manifest["seed"]), int(root["index"]), latent_dim=latent_dim)
+    z = sound_latent(
+        center,
+        int(root_sound["latent_seed"]),
+        spread=float(manifest["arguments"]["spread"]),
+        latent_dim=latent_dim,
+    )
+    for sound, creature in reversed(chain[:-1]):
+        z = sound_latent(
+            z, int(sound["latent_seed"]), spread=float(creature["spread"]), latent_dim=latent_dim
+        )
+    return z

@@ -1,0 +1,224 @@
+"""The generator at render time: an ONNX file run by onnxruntime, nothing else.
+
+:class:`GeneratorModel` opens a MockingBot ONNX model, reads its ``mbot.*`` metadata
+(:class:`~mockingbot.model_meta.ModelMeta`) and refuses, with one clear line, a model the
+runtime could not use: missing or malformed metadata, an input or output whose name or
+shape disagrees with the metadata's spec. Then :meth:`GeneratorModel.generate` maps a batch
+of latents ``z [batch, latent_dim]`` to normalised spectrograms ``[batch, n_frames, n_bins]``.
+
+Session settings are chosen for rendering many small batches on a few CPU cores: all graph
+optimisations, sequential execution of nodes, one intra-op thread per usable core (capped),
+and no spin-waiting between runs so the post-processing threads that run alongside
+inference get the CPU.
+
+Determinism: with the CPU execution provider, this runtime's MatMul and (transposed)
+convolution kernels give bit-identical rows whatever the intra-op thread count, batch size
+or a row's position in the batch (measured on onnxruntime 1.23: 1, 2 and 4 threads; batches
+of 1, 7, 32, 64). The pack tests re-check it end to end, because byte-identical packs rely
+on it.
+
+Contents: :class:`GeneratorModel`, :func:`default_model_path`, :func:`default_threads`.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from mockingbot.errors import ModelError, ParameterError
+from mockingbot.fileio import sha256_file
+from mockingbot.model_meta import ModelMeta
+from mockingbot.spec import SpectrogramSpec
+
+__all__ = ["MAX_DEFAULT_THREADS", "GeneratorModel", "default_model_path", "default_threads"]
+
+#: Upper bound on the default intra-op thread count: small generators stop scaling beyond it.
+MAX_DEFAULT_THREADS = 4
+_DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "default.onnx"
+
+
+def default_model_path() -> Path:
+    """Path of the generator shipped with the package (``mockingbot/runtime/models/default.onnx``).
+
+    Raises:
+        ModelError: no default model is installed.
+    """
+    if not _DEFAULT_MODEL.is_file():
+        raise ModelError("no default model is installed; pass --model PATH")
+    return _DEFAULT_MODEL
+
+
+def default_threads() -> int:
+    """Intra-op threads for inference: the cores this process may use, at most 4."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        n = os.cpu_count() or 1
+    return max(1, min(n, MAX_DEFAULT_THREADS))
+
+
+def _session_options(threads: int):
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.log_severity_level = 3  # errors only: warnings are not the user's business
+    # Threads that spin after each run steal the core the phase/post-processing thread needs.
+    so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return so
+
+
+def _dim_ok(dim: object, expected: int) -> bool:
+    """A static dim must equal ``expected``; a symbolic (str/None) dim is accepted."""
+    return not isinstance(dim, int) or dim == expected
+
+
+class GeneratorModel:
+    """A loaded generator: onnxruntime session plus its parsed metadata.
+
+    Use :meth:`load`; the constructor only stores what it is given.
+
+    Attributes:
+        path: the ONNX file.
+        meta: its :class:`~mockingbot.model_meta.ModelMeta`.
+        threads: intra-op threads of the session.
+    """
+
+    def __init__(self, session, meta: ModelMeta, path: Path, threads: int) -> None:
+        self._session = session
+        self.meta = meta
+        self.path = path
+        self.threads = threads
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def load(cls, path: str | os.PathLike[str] | None = None, *, threads: int | None = None):
+        """Open ``path`` (default: :func:`default_model_path`) and check it is usable.
+
+        Args:
+            path: an ONNX file exported by ``mbot export``; ``None`` for the shipped model.
+            threads: intra-op threads (default :func:`default_threads`). Results do not
+                depend on it; only speed does.
+
+        Raises:
+            ModelError: the file is missing or not ONNX, its metadata is missing or
+                malformed, or its input/output do not match the metadata.
+        """
+        model_path = default_model_path() if path is None else Path(path)
+        if threads is None:
+            threads = default_threads()
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ParameterError(f"threads must be a positive integer, got {threads!r}")
+        if not model_path.exists():
+            raise ModelError(f"model file not found: {model_path}")
+        if not model_path.is_file():
+            raise ModelError(f"model path is not a file: {model_path}")
+
+        import onnxruntime as ort
+
+        try:
+            session = ort.InferenceSession(
+                str(model_path), _session_options(threads), providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own (non-exported) exception types
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelError(f"{model_path} is not a usable ONNX model ({first})") from None
+        props = session.get_modelmeta().custom_metadata_map
+        meta = ModelMeta.from_props(props, source=str(model_path))
+        cls._check_signature(session, meta, model_path)
+        return cls(session, meta, model_path, threads)
+
+    @staticmethod
+    def _check_signature(session, meta: ModelMeta, path: Path) -> None:
+        inputs, outputs = session.get_inputs(), session.get_outputs()
+        if len(inputs) != 1:
+            names = ", ".join(i.name for i in inputs)
+            raise ModelError(f"{path}: a generator has exactly one input, this model has: {names}")
+        inp = inputs[0]
+        if inp.name != meta.input_name:
+            raise ModelError(
+                f"{path}: input is named {inp.name!r} but the metadata says {meta.input_name!r}"
+            )
+        if inp.type != "tensor(float)":
+            raise ModelError(f"{path}: input {inp.name!r} must be float32, it is {inp.type}")
+        if len(inp.shape) != 2 or not _dim_ok(inp.shape[1], meta.latent_dim):
+            raise ModelError(
+                f"{path}: input {inp.name!r} has shape {inp.shape}, expected "
+                f"[batch, {meta.latent_dim}] (mbot.latent_dim)"
+            )
+        match = [o for o in outputs if o.name == meta.output_name]
+        if not match:
+            names = ", ".join(o.name for o in outputs)
+            raise ModelError(
+                f"{path}: no output named {meta.output_name!r} (mbot.output_name); it has: {names}"
+            )
+        out = match[0]
+        T, F = meta.spec.shape
+        if len(out.shape) != 3 or not (_dim_ok(out.shape[1], T) and _dim_ok(out.shape[2], F)):
+            raise ModelError(
+                f"{path}: output {out.name!r} has shape {out.shape}, expected [batch, {T}, {F}] "
+                f"from the spec in its metadata"
+            )
+
+    # ------------------------------------------------------------------ facts
+    @property
+    def spec(self) -> SpectrogramSpec:
+        """The spectrogram spec the model's output follows."""
+        return self.meta.spec
+
+    @property
+    def latent_dim(self) -> int:
+        """Length of one latent vector."""
+        return self.meta.latent_dim
+
+    @cached_property
+    def sha256(self) -> str:
+        """Hex sha256 of the ONNX file's bytes (identifies the exact model in a pack)."""
+        return sha256_file(self.path)
+
+    # ------------------------------------------------------------------ inference
+    def generate(self, z: np.ndarray) -> np.ndarray:
+        """Run the generator on a batch of latents.
+
+        Args:
+            z: latents [batch, latent_dim] in the model's latent distribution.
+
+        Returns:
+            float32 normalised spectrograms [batch, n_frames, n_bins] (see
+            :meth:`~mockingbot.spec.SpectrogramSpec.magnitude`).
+
+        Raises:
+            ParameterError: ``z`` has the wrong shape or non-finite values.
+            ModelError: the model returned the wrong shape or non-finite values.
+
+        Examples:
+            >>> model = GeneratorModel.load("tiny.onnx")  # doctest: +SKIP
+            >>> model.generate(np.zeros((4, model.latent_dim), np.float32)).shape  # doctest: +SKIP
+            (4, 128, 64)
+        """
+        z = np.asarray(z)
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ParameterError(
+                f"latents must have shape [batch, {self.latent_dim}], got {list(z.shape)}"
+            )
+        if not np.all(np.isfinite(z)):
+            raise ParameterError("latents contain NaN or infinite values")
+        z = np.ascontiguousarray(z, dtype=np.float32)
+        expected = (z.shape[0], *self.spec.shape)
+        if z.shape[0] == 0:
+            return np.zeros(expected, dtype=np.float32)
+        (out,) = self._session.run([self.meta.output_name], {self.meta.input_name: z})
+        out = np.asarray(out, dtype=np.float32)
+        if out.shape != expected:
+            raise ModelError(
+                f"{self.path}: model returned shape {list(out.shape)}, expected {list(expected)}"
+            )
+        if not np.all(np.isfinite(out)):
+            raise ModelError(f"{self.path}: model produced NaN or infinite values")
+        return out
