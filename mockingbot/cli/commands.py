@@ -16,6 +16,7 @@ MODULES: tuple[str, ...] = (
     # --- command modules: one line each ---
     "dataset",
     "train",
+    "evaluate",
 )
 
 

@@ -1,0 +1,340 @@
+"""Fixed, documented per-clip features for offline evaluation (no downloaded models).
+
+Every clip, real or generated, becomes one vector of the same fixed features so that the
+metrics in :mod:`mockingbot.evaluation.metrics` can compare sets of clips. Nothing here is
+learned and nothing is downloaded: the numbers a model card quotes can be recomputed
+anywhere from this file alone. The constants below are the *metric's* own analysis
+settings. They deliberately do not come from a :class:`~mockingbot.spec.SpectrogramSpec`:
+the yardstick must not change when a model's representation changes.
+
+Pipeline for one clip (:func:`clip_features`):
+
+1. Resample to :data:`ANALYSIS_SR` (8 kHz). CatMeows is recorded at 8 kHz; packs rendered
+   at 44.1/48 kHz are resampled down, so only content below 4 kHz is compared.
+2. Remove DC (subtract the mean), trim leading/trailing silence (frames more than
+   :data:`TRIM_TOP_DB` below the loudest frame), normalise the peak to 1. Level and padding
+   are a pack's mastering choices, not what a sound *is*.
+3. Power STFT (:data:`N_FFT`, :data:`HOP_LENGTH`, Hann) → :data:`N_MELS` Slaney-scale mel
+   bands from 0 to :data:`FMAX_HZ` → decibels relative to a full-scale sinusoid, floored at
+   :data:`LOG_FLOOR_DB`.
+4. Summaries over time (the layout of the vector, see :data:`FEATURE_NAMES`):
+
+   - ``mel_mean[40]``: average spectrum (timbre, formants, noise colour);
+   - ``mel_std[40]``: how much each band varies over the call (envelope, pitch glides);
+   - ``mel_dstd[40]``: standard deviation of the frame-to-frame difference (roughness,
+     tremolo, clicks, frame-rate artefacts);
+   - ``log_duration``: natural log of the trimmed duration in seconds;
+   - ``flatness_mean``, ``flatness_std``: spectral flatness (geometric / arithmetic mean of
+     the power spectrum) per frame — tonal versus noisy;
+   - ``harmonicity_mean``, ``harmonicity_std``: per frame, the highest normalised
+     autocorrelation at lags between :data:`F0_MAX_HZ` and :data:`F0_MIN_HZ`. Band energies
+     cannot see phase; periodicity can. Phase-retrieval artefacts (a buzz at the frame rate,
+     smeared partials) change it while leaving band energies almost untouched.
+
+Contents: :func:`clip_features`, :func:`features_for_files`, :func:`mel_filterbank`,
+:func:`preprocess`, the constants, :data:`FEATURE_NAMES`, :data:`FEATURE_VERSION`,
+:func:`describe`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import spectral
+from ..audio import load_audio
+from ..errors import AudioLoadError, ParameterError
+
+__all__ = [
+    "ANALYSIS_SR",
+    "FEATURE_NAMES",
+    "FEATURE_VERSION",
+    "FMAX_HZ",
+    "HOP_LENGTH",
+    "N_FFT",
+    "N_MELS",
+    "clip_features",
+    "describe",
+    "features_for_files",
+    "load_clip",
+    "mel_filterbank",
+    "preprocess",
+]
+
+#: Bumped whenever a constant or the layout below changes: numbers of different versions
+#: are not comparable.
+FEATURE_VERSION = 1
+
+#: Analysis sample rate in Hz. CatMeows is 8 kHz; higher-rate audio is resampled down.
+ANALYSIS_SR = 8000
+#: FFT length in samples (32 ms at 8 kHz: resolves cat-call harmonics ≥ 250 Hz apart).
+N_FFT = 256
+#: Samples between analysis frames (8 ms at 8 kHz; 4× overlap).
+HOP_LENGTH = 64
+#: Analysis window.
+WINDOW = "hann"
+#: Mel bands (Slaney scale: linear below 1 kHz, logarithmic above; no empty bands at N_FFT).
+N_MELS = 40
+#: Lowest and highest mel band edges in Hz (the whole band of 8 kHz audio).
+FMIN_HZ = 0.0
+FMAX_HZ = 4000.0
+#: Band energies below this level (dB re a full-scale sinusoid, after peak normalisation)
+#: count as silence; keeps recording noise floors and digital silence from dominating.
+LOG_FLOOR_DB = -80.0
+#: Frames quieter than the loudest frame by more than this are trimmed from both ends.
+TRIM_TOP_DB = 40.0
+#: Periodicity search range of the harmonicity feature (a cat's f0 is ~ 200–1200 Hz).
+F0_MIN_HZ = 100.0
+F0_MAX_HZ = 1600.0
+#: A clip must keep at least this many samples after trimming (one analysis frame).
+MIN_SAMPLES = N_FFT
+#: Peaks at or below this are silence (float audio in [-1, 1]; 16-bit LSB is 3e-5).
+SILENCE_PEAK = 1e-6
+
+_EPS = 1e-12
+
+FEATURE_NAMES: tuple[str, ...] = (
+    *(f"mel_mean_{i:02d}" for i in range(N_MELS)),
+    *(f"mel_std_{i:02d}" for i in range(N_MELS)),
+    *(f"mel_dstd_{i:02d}" for i in range(N_MELS)),
+    "log_duration",
+    "flatness_mean",
+    "flatness_std",
+    "harmonicity_mean",
+    "harmonicity_std",
+)
+
+
+def describe() -> dict[str, Any]:
+    """The feature settings as a JSON-ready dict (stored with every evaluation result)."""
+    return {
+        "version": FEATURE_VERSION,
+        "sr": ANALYSIS_SR,
+        "n_fft": N_FFT,
+        "hop_length": HOP_LENGTH,
+        "window": WINDOW,
+        "n_mels": N_MELS,
+        "fmin_hz": FMIN_HZ,
+        "fmax_hz": FMAX_HZ,
+        "log_floor_db": LOG_FLOOR_DB,
+        "trim_top_db": TRIM_TOP_DB,
+        "f0_range_hz": [F0_MIN_HZ, F0_MAX_HZ],
+        "dims": len(FEATURE_NAMES),
+    }
+
+
+# --------------------------------------------------------------------------- filterbank
+def _hz_to_mel(f_hz: np.ndarray) -> np.ndarray:
+    """Slaney mel scale (librosa's default, ``htk=False``)."""
+    f_hz = np.asarray(f_hz, dtype=np.float64)
+    f_sp = 200.0 / 3.0
+    min_log_hz = 1000.0
+    min_log_mel = min_log_hz / f_sp
+    logstep = np.log(6.4) / 27.0
+    return np.where(
+        f_hz >= min_log_hz,
+        min_log_mel + np.log(np.maximum(f_hz, _EPS) / min_log_hz) / logstep,
+        f_hz / f_sp,
+    )
+
+
+def _mel_to_hz(mels: np.ndarray) -> np.ndarray:
+    mels = np.asarray(mels, dtype=np.float64)
+    f_sp = 200.0 / 3.0
+    min_log_hz = 1000.0
+    min_log_mel = min_log_hz / f_sp
+    logstep = np.log(6.4) / 27.0
+    return np.where(
+        mels >= min_log_mel, min_log_hz * np.exp(logstep * (mels - min_log_mel)), f_sp * mels
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def mel_filterbank(
+    *,
+    sr: int = ANALYSIS_SR,
+    n_fft: int = N_FFT,
+    n_mels: int = N_MELS,
+    fmin: float = FMIN_HZ,
+    fmax: float = FMAX_HZ,
+) -> np.ndarray:
+    """Triangular mel filterbank, built once and cached (read-only).
+
+    Same construction as ``librosa.filters.mel(..., htk=False, norm=None)``: triangles with
+    peak 1 whose edges are equally spaced on the Slaney mel scale. Per-band gains do not
+    matter here because every metric standardises features first.
+
+    Args:
+        sr: sample rate in Hz.
+        n_fft: FFT length; the bank has ``n_fft // 2 + 1`` columns.
+        n_mels: number of bands.
+        fmin: lowest band edge in Hz (≥ 0).
+        fmax: highest band edge in Hz (≤ sr / 2).
+
+    Returns:
+        float64 array [n_mels, n_fft // 2 + 1].
+
+    Raises:
+        ParameterError: a band edge is out of range or a band covers no FFT bin.
+
+    Examples:
+        >>> mel_filterbank().shape
+        (40, 129)
+    """
+    if not 0.0 <= fmin < fmax <= sr / 2:
+        raise ParameterError(f"need 0 <= fmin < fmax <= sr/2, got fmin={fmin}, fmax={fmax}")
+    fft_hz = np.linspace(0.0, sr / 2, n_fft // 2 + 1)
+    edges_hz = _mel_to_hz(np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels + 2))
+    fdiff = np.diff(edges_hz)
+    ramps = edges_hz[:, None] - fft_hz[None, :]
+    lower = -ramps[:-2] / fdiff[:-1, None]
+    upper = ramps[2:] / fdiff[1:, None]
+    bank = np.maximum(0.0, np.minimum(lower, upper))
+    if np.any(bank.max(axis=1) <= 0.0):
+        raise ParameterError(f"{n_mels} mel bands are too narrow for n_fft={n_fft} at sr={sr}")
+    bank.setflags(write=False)
+    return bank
+
+
+# --------------------------------------------------------------------------- one clip
+def preprocess(y: np.ndarray, *, path: object = "<array>") -> np.ndarray:
+    """DC removal, silence trim and peak normalisation of 8 kHz mono audio.
+
+    Args:
+        y: mono audio [samples] at :data:`ANALYSIS_SR`.
+        path: name used in error messages.
+
+    Returns:
+        float64 audio [trimmed samples] with peak 1.
+
+    Raises:
+        AudioLoadError: the clip is empty, non-finite, silent or too short after trimming.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim != 1:
+        raise ParameterError(f"expected mono audio [samples], got shape {y.shape}")
+    if y.size == 0:
+        raise AudioLoadError(path, "empty")
+    if not np.all(np.isfinite(y)):
+        raise AudioLoadError(path, "non-finite")
+    y = y - y.mean()
+    peak = float(np.max(np.abs(y)))
+    if peak <= SILENCE_PEAK:
+        raise AudioLoadError(path, "silent")
+    y = y / peak
+    if y.size >= N_FFT:
+        frames = np.lib.stride_tricks.sliding_window_view(y, N_FFT)[::HOP_LENGTH]
+        rms_db = 10.0 * np.log10(np.mean(frames**2, axis=1) + _EPS)
+        loud = np.flatnonzero(rms_db >= rms_db.max() - TRIM_TOP_DB)
+        y = y[loud[0] * HOP_LENGTH : loud[-1] * HOP_LENGTH + N_FFT]
+    if y.size < MIN_SAMPLES:
+        raise AudioLoadError(
+            path, "too short", f"{y.size} samples after trimming silence, need {MIN_SAMPLES}"
+        )
+    return y / np.max(np.abs(y))
+
+
+def _summary(x: np.ndarray) -> tuple[float, float]:
+    return float(np.mean(x)), float(np.std(x))
+
+
+def clip_features(y: np.ndarray, sr: int) -> np.ndarray:
+    """The fixed feature vector of one clip (see the module docstring for the layout).
+
+    Args:
+        y: mono audio [samples], float, any level.
+        sr: its sample rate in Hz; anything other than :data:`ANALYSIS_SR` is resampled.
+
+    Returns:
+        float64 array [len(FEATURE_NAMES)] (125 values).
+
+    Raises:
+        ParameterError: ``sr`` is not a positive integer or ``y`` is not 1-D.
+        AudioLoadError: the clip is empty, non-finite, silent or too short.
+
+    Examples:
+        >>> t = np.arange(8000) / 8000
+        >>> clip_features(np.sin(2 * np.pi * 440 * t), 8000).shape
+        (125,)
+    """
+    if int(sr) != sr or sr <= 0:
+        raise ParameterError(f"sr must be a positive integer, got {sr!r}")
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim != 1:
+        raise ParameterError(f"expected mono audio [samples], got shape {y.shape}")
+    if sr != ANALYSIS_SR and y.size:
+        import soxr
+
+        y = soxr.resample(y, int(sr), ANALYSIS_SR, quality="HQ")
+    y = preprocess(y)
+
+    D = spectral.stft(y, n_fft=N_FFT, hop_length=HOP_LENGTH, window=WINDOW, center=True)
+    P = np.abs(D) ** 2  # [frames, bins]
+    ref = (spectral.get_window(WINDOW, N_FFT).sum() / 2.0) ** 2
+    mel_db = 10.0 * np.log10(np.maximum(P @ mel_filterbank().T / ref, 10 ** (LOG_FLOOR_DB / 10)))
+    dmel = np.diff(mel_db, axis=0)
+
+    Pb = P[:, 1:]  # no DC bin: it is zero after DC removal and would zero the geometric mean
+    flatness = np.exp(np.mean(np.log(Pb + _EPS), axis=1)) / (np.mean(Pb, axis=1) + _EPS)
+    acf = np.fft.irfft(P, n=N_FFT, axis=1)
+    lags = slice(int(ANALYSIS_SR // F0_MAX_HZ), int(ANALYSIS_SR // F0_MIN_HZ) + 1)
+    harmonicity = np.max(acf[:, lags], axis=1) / (acf[:, 0] + _EPS)
+
+    return np.concatenate(
+        [
+            mel_db.mean(axis=0),
+            mel_db.std(axis=0),
+            dmel.std(axis=0),
+            [np.log(y.size / ANALYSIS_SR)],
+            _summary(flatness),
+            _summary(harmonicity),
+        ]
+    )
+
+
+# --------------------------------------------------------------------------- files
+def load_clip(path: Path) -> np.ndarray:
+    """Read ``path`` as mono float32 audio at :data:`ANALYSIS_SR` (DC removed).
+
+    Raises:
+        AudioLoadError: the file cannot be used (see :func:`mockingbot.audio.load_audio`).
+    """
+    return load_audio(path, sr=ANALYSIS_SR)
+
+
+def features_for_files(
+    paths: Sequence[Path],
+    on_progress: Callable[[int, int], None] | None = None,
+) -> tuple[np.ndarray, list[Path], list[tuple[Path, str]]]:
+    """Features of many files; unusable files are set aside with a reason, never fatal.
+
+    Args:
+        paths: audio files in any format :func:`mockingbot.audio.load_audio` reads (it
+            rejects files shorter than 0.1 s or quieter than -70 dBFS).
+        on_progress: called as ``on_progress(done, total)`` after each file.
+
+    Returns:
+        ``(X, kept_paths, rejected)``: ``X`` float64 [len(kept_paths), 125] in the order of
+        ``kept_paths``; ``rejected`` lists ``(path, reason)`` for files that could not be
+        used (unreadable, silent, too short ...).
+    """
+    rows: list[np.ndarray] = []
+    kept: list[Path] = []
+    rejected: list[tuple[Path, str]] = []
+    total = len(paths)
+    for i, path in enumerate(paths, 1):
+        path = Path(path)
+        try:
+            rows.append(clip_features(load_clip(path), ANALYSIS_SR))
+            kept.append(path)
+        except AudioLoadError as exc:
+            reason = exc.reason + (f" ({exc.detail})" if exc.detail else "")
+            rejected.append((path, reason))
+        if on_progress is not None:
+            on_progress(i, total)
+    X = np.stack(rows) if rows else np.zeros((0, len(FEATURE_NAMES)))
+    return X, kept, rejected
