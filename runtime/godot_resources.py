@@ -134,7 +134,7 @@ class Section:
     line: int = 0
     span: tuple[int, int] = (0, 0)
 
-    def keys(self) -> list[str]:
+    def names(self) -> list[str]:
         """Entry keys in file order."""
         return [e.key for e in self.entries]
 

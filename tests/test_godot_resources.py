@@ -46,7 +46,7 @@ def _check_randomizer_by_hand(text: str, n: int) -> None:
     assert len(set(ids)) == n and all(isinstance(i, str) and i for i in ids)
     assert all(e.attrs["type"].startswith("AudioStream") for e in exts)
     assert res.get("streams_count") == n
-    keys = res.keys()
+    keys = res.names()
     for i in range(n):
         ref = res.get(f"stream_{i}/stream")
         assert isinstance(ref, Call) and ref.name == "ExtResource" and ref.args[0] in ids

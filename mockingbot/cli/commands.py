@@ -17,6 +17,7 @@ MODULES: tuple[str, ...] = (
     "dataset",
     "train",
     "evaluate",
+    "godot",
 )
 
 

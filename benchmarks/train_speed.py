@@ -1,0 +1,84 @@
+"""Training speed of the default preset vs the 2022 recipe, measured in the same run.
+
+Run: ``python benchmarks/train_speed.py [--steps 20] [--warmup 3]``.
+
+Each preset trains in its own subprocess (so peak memory is its own) on random features of
+its spec's shape — speed does not depend on what the spectrograms contain. Prints steps/s,
+examples/s, peak RSS, and the default preset's ratios against ``seed-2022``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+_CHILD = r"""
+import json, os, resource, sys, tempfile, time
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import numpy as np
+import tensorflow as tf
+from mockingbot.trainer.config import resolve_config
+from mockingbot.trainer.loop import GanTrainer
+
+preset, steps, warmup = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+cfg = resolve_config(preset=preset)
+tf.keras.utils.set_random_seed(0)
+feats = np.random.default_rng(0).uniform(-1, 1, (256, *cfg.spec.shape)).astype(np.float32)
+trainer = GanTrainer(cfg, tempfile.mkdtemp(), strategy=tf.distribute.get_strategy())
+batches = trainer.dataset(feats, start_step=0)
+for _ in range(warmup):
+    trainer.train_step(next(batches))
+t0 = time.perf_counter()
+for _ in range(steps):
+    trainer.train_step(next(batches))
+dt = time.perf_counter() - t0
+print(json.dumps({
+    "preset": preset,
+    "batch_size": cfg.train.batch_size,
+    "steps_per_s": steps / dt,
+    "examples_per_s": steps * cfg.train.batch_size / dt,
+    "generator_params": trainer.generator.count_params(),
+    "discriminator_params": trainer.discriminator.count_params(),
+    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+}))
+"""
+
+
+def _measure(preset: str, steps: int, warmup: int) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, preset, str(steps), str(warmup)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=3)
+    args = ap.parse_args()
+    rows = [_measure(p, args.steps, args.warmup) for p in ("default", "seed-2022")]
+    print(
+        f"{'preset':<10} {'batch':>5} {'steps/s':>8} {'examples/s':>11} {'G params':>11} "
+        f"{'D params':>10} {'peak RSS MB':>12}"
+    )
+    for r in rows:
+        print(
+            f"{r['preset']:<10} {r['batch_size']:>5} {r['steps_per_s']:>8.2f} "
+            f"{r['examples_per_s']:>11.1f} {r['generator_params']:>11,} "
+            f"{r['discriminator_params']:>10,} {r['peak_rss_mb']:>12.0f}"
+        )
+    d, s = rows
+    print(
+        f"default vs seed-2022: {d['steps_per_s'] / s['steps_per_s']:.1f}x steps/s, "
+        f"{d['examples_per_s'] / s['examples_per_s']:.1f}x examples/s, "
+        f"{d['peak_rss_mb'] / s['peak_rss_mb']:.2f}x peak memory"
+    )
+
+
+if __name__ == "__main__":
+    main()

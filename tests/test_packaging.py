@@ -1,0 +1,78 @@
+"""The install contract: the runtime and ``mbot --help`` never import TensorFlow, and every
+command group is wired. (How fast ``mbot --help`` answers is measured by
+``benchmarks/cli_startup.py``, not asserted here.)"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+_HEAVY = ("tensorflow", "keras", "tf2onnx")
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys\nprint('\\n'.join(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    return set(out.split())
+
+
+def _heavy(mods: set[str]) -> list[str]:
+    return sorted(m for m in mods if m.split(".")[0] in _HEAVY)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import mockingbot.runtime",
+        "import mockingbot.runtime.phase, mockingbot.runtime.postprocess",
+        "import mockingbot.spec, mockingbot.dataset, mockingbot.audio",
+        "from mockingbot.cli.main import app",
+    ],
+)
+def test_runtime_imports_never_pull_in_tensorflow(code: str) -> None:
+    assert _heavy(_modules_after(code)) == []
+
+
+def test_help_is_tensorflow_free() -> None:
+    code = (
+        "import sys\n"
+        "from mockingbot.cli.main import app\n"
+        "try:\n"
+        "    app(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+    )
+    assert _heavy(_modules_after(code)) == []
+
+
+def test_help_lists_every_command_group() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "mockingbot.cli.main", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    from mockingbot.cli.commands import MODULES
+
+    assert "train" in MODULES
+    for word in ("train", "dataset"):
+        assert word in out
+
+
+def test_version_flag() -> None:
+    from mockingbot import __version__
+
+    out = subprocess.run(
+        [sys.executable, "-m", "mockingbot.cli.main", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    assert out.strip() == f"mbot {__version__}"
