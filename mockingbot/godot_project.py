@@ -78,9 +78,6 @@ MANIFEST_FILE = "manifest.json"
 ADDON_SUFFIXES = (".gd", ".cfg", ".tscn", ".svg", ".md")
 #: Files Godot writes beside project files; never copied, kept when updating.
 GODOT_SIDECAR_SUFFIXES = (".import", ".uid")
-#: Written into a pack's thumbs/ so Godot does not import hundreds of preview images.
-GDIGNORE = ".gdignore"
-THUMBS_FOLDER = "thumbs"
 
 _FEATURE_VERSION = re.compile(r"^(\d+)\.(\d+)$")
 _SECTION_ORDER_KEY = "editor_plugins"
@@ -338,7 +335,6 @@ def pack_install_plan(pack_dir: str | Path) -> list[PlannedFile]:
     Hidden and temporary files and Godot's ``.import``/``.uid`` sidecars (which belong to
     the project the pack was rendered in) are left out. A creature ``.tres`` that is missing
     or does not list exactly the manifest's sounds is generated from the manifest.
-    ``thumbs/.gdignore`` is added when the pack has thumbnails.
     """
     pack_dir = Path(pack_dir)
     manifest = read_pack_manifest(pack_dir)
@@ -364,9 +360,6 @@ def pack_install_plan(pack_dir: str | Path) -> list[PlannedFile]:
             random_volume_offset_db=max(0.0, float(c.get("random_volume_offset_db", 0.0))),
         )
         plan[resource] = PlannedFile(resource, content=text.encode("utf-8"), generated=True)
-    if (pack_dir / THUMBS_FOLDER).is_dir():
-        rel = f"{THUMBS_FOLDER}/{GDIGNORE}"
-        plan[rel] = PlannedFile(rel, content=b"")
     return [plan[k] for k in sorted(plan)]
 
 

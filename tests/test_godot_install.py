@@ -304,7 +304,7 @@ def test_pack_is_copied_with_well_formed_resources(tmp_path: Path) -> None:
         assert (dest / rel).read_bytes() == (pack / rel).read_bytes()
     assert len(list((dest / "audio").glob("*.wav"))) == 6
     assert not list(dest.rglob("*.import")) and not list(dest.rglob("*.tmp"))
-    assert (dest / "thumbs" / ".gdignore").is_file()
+    assert len(list((dest / "thumbs").glob("*.png"))) == 6
     assert report.tres_generated == []
     _check_pack_resources(dest)
 

@@ -28,9 +28,9 @@ var sample_rate: int = 0
 var attribution: String = ""
 ## Creatures in manifest order.
 var creatures: Array[Creature] = []
-## Result of the last [method load_dir].
+## Result of the last [method load_dir] (later failures to load audio do not change it).
 var load_error: Error = ERR_UNCONFIGURED
-## A one-line explanation of the last failure, empty when all went well.
+## A one-line explanation of the last failure (loading the pack, or later its audio).
 var error_message: String = ""
 
 var _manifest_time: int = 0
@@ -160,7 +160,7 @@ func build_randomizer(creature_index: int) -> AudioStreamRandomizer:
 		var path := sound_path(creature_index, i)
 		var stream := load_stream(path)
 		if stream == null:
-			_fail(ERR_FILE_CANT_OPEN, "cannot load %s (missing, or not a WAV/Ogg file)" % path)
+			error_message = "cannot load %s (missing, or not a WAV/Ogg file)" % path
 			return null
 		rand.add_stream(-1, stream)
 	return rand
@@ -172,17 +172,19 @@ func build_randomizer(creature_index: int) -> AudioStreamRandomizer:
 func save_randomizer(creature_index: int) -> Error:
 	var c := creatures[creature_index]
 	if c.resource.is_empty():
-		return _fail(ERR_UNCONFIGURED, "creature %s names no .tres in the manifest" % c.id)
+		error_message = "creature %s names no .tres in the manifest" % c.id
+		return ERR_UNCONFIGURED
 	var rand := build_randomizer(creature_index)
 	if rand == null:
-		return load_error
+		return ERR_FILE_CANT_OPEN
 	for i in rand.streams_count:
 		if rand.get_stream(i).resource_path.is_empty():
-			var msg := "%s is not imported yet; let the editor finish importing" % c.id
-			return _fail(ERR_UNAVAILABLE, msg)
+			error_message = "%s is not imported yet; let the editor finish importing" % c.id
+			return ERR_UNAVAILABLE
 	var err := ResourceSaver.save(rand, dir.path_join(c.resource))
 	if err != OK:
-		return _fail(err, "cannot write %s: %s" % [c.resource, error_string(err)])
+		error_message = "cannot write %s: %s" % [c.resource, error_string(err)]
+		return err
 	_randomizers[creature_index] = rand
 	_fresh_resource[creature_index] = true
 	return OK
