@@ -73,6 +73,7 @@ def _print_table(result, plot_path: Path | None) -> None:
         f"floor: {len(result.floors['c2st'].values)} random half/half splits of the reference "
         f"(mean ± std); seed {result.seed}",
         highlight=False,
+        soft_wrap=True,
     )
     if result.metrics["c2st"] < 0.5 - _BELOW_CHANCE:
         console.print(
