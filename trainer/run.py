@@ -166,6 +166,7 @@ def train(
     old = json.loads((run_dir / RUN_FILE).read_text()) if (run_dir / RUN_FILE).is_file() else {}
     info["cpu_seconds"] = float(old.get("cpu_seconds", 0.0))
     info["wall_seconds"] = float(old.get("wall_seconds", 0.0))
+    info["history"] = list(old.get("history", []))  # (step, CPU, wall) at every checkpoint
 
     strategy = make_strategy(t.strategy)
     trainer = GanTrainer(cfg, run_dir, strategy=strategy)
@@ -200,6 +201,15 @@ def train(
         trainer.save()
         book_time()
         info["steps"] = step
+        history = info.setdefault("history", [])
+        if not history or history[-1]["step"] != step:
+            history.append(
+                {
+                    "step": step,
+                    "cpu_seconds": round(info["cpu_seconds"], 1),
+                    "wall_seconds": round(info["wall_seconds"], 1),
+                }
+            )
         atomic_write_text(run_dir / RUN_FILE, json.dumps(info, indent=2, sort_keys=True))
 
     def write_samples() -> None:
