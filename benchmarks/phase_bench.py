@@ -19,9 +19,9 @@ representation (``features`` → ``magnitude`` → ``full_magnitude``: 80 dB flo
 bin, no last frame) instead of the plain |STFT|.
 
 Results, default spec, 64 clips, batch 64, measured while a training run and other jobs kept
-the 2 cores busy (load average 5–6.4, so the runtime effectively had one core: its wall time
-≈ its CPU time; librosa's wall time was inflated 3.4× over the 51 ms quoted in
-shared/reference/phase-retrieval.md, the runtime's ~2× over an idle run)::
+the 2 cores busy (load average 5–6.4: the runtime's two threads effectively shared about one
+core, and librosa's wall time was 3.4× the 51 ms quoted in
+shared/reference/phase-retrieval.md for a quiet machine)::
 
     method               iter  SC median   SC p90  ms/clip CPU ms/clip speed vs librosa
     librosa.griffinlim     32  -23.86 dB -22.0 dB   174.81       83.20             1.0x
@@ -39,8 +39,9 @@ shared/reference/phase-retrieval.md, the runtime's ~2× over an idle run)::
 
 With ``--grid model`` (what the runtime sees) pghi/20 gives −32.41 dB at 7.7 CPU ms per clip.
 The default (pghi, 20 iterations) meets the bar (≤ −30 dB, ≤ 10 ms per clip) with 2.4–2.9 dB
-to spare even on one effective core; on two idle cores it takes about half the CPU time in
-wall time.
+to spare even on about one effective core. On two idle cores the wall time should approach
+half the CPU time (the per-clip work runs on one thread per core); not measured, because the
+machine was never idle while this was written.
 """
 
 from __future__ import annotations
