@@ -18,6 +18,7 @@ MODULES: tuple[str, ...] = (
     "train",
     "evaluate",
     "godot",
+    "render",
 )
 
 

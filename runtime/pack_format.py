@@ -1,0 +1,245 @@
+"""The sound-pack format (version 1): file layout, ids, and the manifest's exact shape.
+
+One place defines every name a pack folder holds and the key order of ``manifest.json``,
+so a render, a merge of shards, a resume and ``mbot mutate`` all write the same bytes for
+the same content, and readers (the Godot addon, ``mbot evaluate``) have one reference. The
+human description is ``docs/pack-format.md``; keep the two in step.
+
+Layout::
+
+    PACK/manifest.json                      written last: its presence means "complete"
+    PACK/audio/<sound_id>.wav | .ogg
+    PACK/thumbs/<sound_id>.png
+    PACK/<creature_id>.tres                 Godot 4 AudioStreamRandomizer per creature
+    PACK/index.html, PACK/contact_sheet.png, PACK/ATTRIBUTION.txt
+    PACK/manifest.shard-I-of-N.json         only in shard folders, before merging
+    PACK/.mbot-progress[.shard-I-of-N].jsonl  only while a render is unfinished
+
+Contents: name constants, :func:`creature_id`, :func:`sound_id`, :func:`shard_manifest_name`,
+:func:`journal_name`, :func:`creature_entry`, :func:`sound_entry`, :func:`build_manifest`,
+:func:`dumps`, :func:`read_manifest`, :func:`is_pack_file`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from mockingbot.errors import PackError
+
+__all__ = [
+    "ATTRIBUTION",
+    "AUDIO_DIR",
+    "CONTACT_SHEET",
+    "INDEX",
+    "MANIFEST",
+    "PACK_FORMAT",
+    "PACK_FORMAT_VERSION",
+    "THUMBS_DIR",
+    "build_manifest",
+    "creature_entry",
+    "creature_id",
+    "dumps",
+    "is_pack_file",
+    "journal_name",
+    "read_manifest",
+    "shard_manifest_name",
+    "sound_entry",
+    "sound_id",
+]
+
+PACK_FORMAT = "mockingbot-pack"
+PACK_FORMAT_VERSION = 1
+
+MANIFEST = "manifest.json"
+AUDIO_DIR = "audio"
+THUMBS_DIR = "thumbs"
+INDEX = "index.html"
+CONTACT_SHEET = "contact_sheet.png"
+ATTRIBUTION = "ATTRIBUTION.txt"
+_JOURNAL_STEM = ".mbot-progress"
+
+#: Names a pack may hold at its top level (besides ``audio/`` and ``thumbs/``).
+_TOP_FILE = re.compile(
+    r"^(manifest\.json|manifest\.shard-\d+-of-\d+\.json|index\.html|contact_sheet\.png|"
+    r"ATTRIBUTION\.txt|creature_\d+\.tres|\.mbot-progress(\.shard-\d+-of-\d+)?\.jsonl)$"
+)
+_AUDIO_FILE = re.compile(r"^creature_\d+_v\d+\.(wav|ogg)$")
+_THUMB_FILE = re.compile(r"^creature_\d+_v\d+\.png$")
+#: Temporary files of :func:`mockingbot.fileio.atomic_path` (``.<stem>.<random><suffix>.tmp``).
+TEMP_FILE = re.compile(r"^\..+\.tmp$")
+#: Godot's import sidecar of a pack file (``x.wav.import``), written by the editor.
+_IMPORT_SUFFIX = ".import"
+
+
+def creature_id(index: int) -> str:
+    """``creature_007`` for index 7 (at least three digits; more when needed)."""
+    return f"creature_{int(index):03d}"
+
+
+def sound_id(creature: int, variation: int) -> str:
+    """``creature_007_v03`` for creature 7, variation 3."""
+    return f"{creature_id(creature)}_v{int(variation):02d}"
+
+
+def shard_manifest_name(index: int, count: int) -> str:
+    """``manifest.shard-2-of-4.json`` (shard indices are 1-based)."""
+    return f"manifest.shard-{int(index)}-of-{int(count)}.json"
+
+
+def journal_name(shard: tuple[int, int] | None) -> str:
+    """Name of the hidden progress journal of an (optionally sharded) render."""
+    if shard is None:
+        return f"{_JOURNAL_STEM}.jsonl"
+    return f"{_JOURNAL_STEM}.shard-{shard[0]}-of-{shard[1]}.jsonl"
+
+
+def is_pack_file(relpath: str) -> bool:
+    """True for a path (relative to the pack, ``/``-separated) that the pack format defines.
+
+    Used before deleting anything: ``--force`` removes only these (plus temporary files and
+    Godot's ``.import`` sidecars of them), never a user's own files.
+    """
+    parts = relpath.split("/")
+    name = parts[-1]
+    if name.endswith(_IMPORT_SUFFIX):
+        name = name[: -len(_IMPORT_SUFFIX)]
+    if len(parts) == 1:
+        return bool(_TOP_FILE.match(name) or TEMP_FILE.match(name))
+    if len(parts) == 2 and parts[0] == AUDIO_DIR:
+        return bool(_AUDIO_FILE.match(name) or TEMP_FILE.match(name))
+    if len(parts) == 2 and parts[0] == THUMBS_DIR:
+        return bool(_THUMB_FILE.match(name) or TEMP_FILE.match(name))
+    return False
+
+
+# ---------------------------------------------------------------------------- entries
+def creature_entry(
+    *,
+    index: int,
+    size: float,
+    random_pitch: float,
+    random_volume_offset_db: float,
+    sounds: Sequence[str],
+    parent: str | None = None,
+    spread: float | None = None,
+) -> dict[str, Any]:
+    """One creature of the manifest, keys in format order.
+
+    ``parent`` and ``spread`` are present only for creatures made by ``mbot mutate``
+    (the sound they vary, and their own spread around it).
+    """
+    cid = creature_id(index)
+    entry: dict[str, Any] = {
+        "id": cid,
+        "index": int(index),
+        "size": float(size),
+        "random_pitch": float(random_pitch),
+        "random_volume_offset_db": float(random_volume_offset_db),
+        "resource": f"{cid}.tres",
+        "sounds": list(sounds),
+    }
+    if parent is not None:
+        entry["parent"] = parent
+        entry["spread"] = float(spread if spread is not None else 0.0)
+    return entry
+
+
+def sound_entry(
+    *,
+    creature: int,
+    variation: int,
+    audio_format: str,
+    latent_seed: int,
+    duration_s: float,
+    lufs: float,
+    peak_dbfs: float,
+    sha256: str,
+) -> dict[str, Any]:
+    """One sound of the manifest, keys in format order, numbers rounded for stable text."""
+    sid = sound_id(creature, variation)
+    return {
+        "id": sid,
+        "file": f"{AUDIO_DIR}/{sid}.{audio_format}",
+        "creature": creature_id(creature),
+        "variation": int(variation),
+        "latent_seed": int(latent_seed),
+        "duration_s": round(float(duration_s), 6),
+        "lufs": round(float(lufs), 2),
+        "peak_dbfs": round(float(peak_dbfs), 2),
+        "sha256": str(sha256),
+    }
+
+
+def build_manifest(
+    *,
+    name: str,
+    created_by: str,
+    model: Mapping[str, Any],
+    seed: int,
+    arguments: Mapping[str, Any],
+    spec: Mapping[str, Any],
+    sample_rate: int,
+    audio_format: str,
+    loudness_lufs: float,
+    attribution: str,
+    creatures: Sequence[Mapping[str, Any]],
+    sounds: Sequence[Mapping[str, Any]],
+    shard: tuple[int, int] | None = None,
+) -> dict[str, Any]:
+    """The whole manifest (or a shard's part of it, with a ``shard`` record), in format order."""
+    manifest: dict[str, Any] = {
+        "format": PACK_FORMAT,
+        "format_version": PACK_FORMAT_VERSION,
+        "name": name,
+        "created_by": created_by,
+        "model": {
+            k: model[k] for k in ("name", "sha256", "content_hash", "preset", "training_steps")
+        },
+        "seed": int(seed),
+        "arguments": dict(arguments),
+        "spec": dict(spec),
+        "sample_rate": int(sample_rate),
+        "audio_format": audio_format,
+        "loudness_lufs": float(loudness_lufs),
+        "attribution": attribution,
+    }
+    if shard is not None:
+        manifest["shard"] = {"index": int(shard[0]), "count": int(shard[1])}
+    manifest["creatures"] = [dict(c) for c in creatures]
+    manifest["sounds"] = [dict(s) for s in sounds]
+    return manifest
+
+
+def dumps(data: Mapping[str, Any]) -> str:
+    """The manifest's exact text: 2-space indent, key order kept, UTF-8, final newline."""
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """Read and sanity-check a manifest (or shard manifest).
+
+    Raises:
+        PackError: unreadable, not JSON, not a MockingBot pack, or a newer format version.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PackError(f"{path} not found: not a finished MockingBot pack") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise PackError(f"{path} is not a readable manifest ({exc})") from None
+    if not isinstance(data, dict) or data.get("format") != PACK_FORMAT:
+        raise PackError(f"{path} is not a MockingBot pack manifest")
+    if data.get("format_version") != PACK_FORMAT_VERSION:
+        raise PackError(
+            f"{path}: pack format version {data.get('format_version')!r} is not supported "
+            f"(this mbot reads version {PACK_FORMAT_VERSION})"
+        )
+    for key in ("creatures", "sounds", "arguments", "model", "spec"):
+        if key not in data:
+            raise PackError(f"{path}: manifest lacks {key!r}")
+    return data

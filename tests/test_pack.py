@@ -1,0 +1,574 @@
+"""Sound packs: layout and manifest schema, byte-identical renders, resume, shards, mutate.
+
+Every pack here comes from the tiny ONNX generator of conftest (0.5-s clips), so a render
+takes a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import stat
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PIL import Image
+
+from conftest import make_tiny_onnx
+from mockingbot.errors import ModelError, PackError, ParameterError
+from mockingbot.runtime import latents as lat
+from mockingbot.runtime import pack as P
+from mockingbot.runtime import pack_format as fmt
+from mockingbot.runtime.godot_resources import (
+    parse_godot_text,
+    randomizer_problems,
+    randomizer_stream_paths,
+)
+from mockingbot.runtime.model import GeneratorModel
+from mockingbot.runtime.thumbnails import THUMB_HEIGHT, THUMB_WIDTH
+
+#: 14 sounds as 3 creatures of 5, 5 and 4 variations.
+SETTINGS = P.PackSettings(count=14, creatures=3, seed=5, sample_rate=16000)
+
+MANIFEST_KEYS = [
+    "format",
+    "format_version",
+    "name",
+    "created_by",
+    "model",
+    "seed",
+    "arguments",
+    "spec",
+    "sample_rate",
+    "audio_format",
+    "loudness_lufs",
+    "attribution",
+    "creatures",
+    "sounds",
+]
+CREATURE_KEYS = [
+    "id",
+    "index",
+    "size",
+    "random_pitch",
+    "random_volume_offset_db",
+    "resource",
+    "sounds",
+]
+SOUND_KEYS = [
+    "id",
+    "file",
+    "creature",
+    "variation",
+    "latent_seed",
+    "duration_s",
+    "lufs",
+    "peak_dbfs",
+    "sha256",
+]
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` (relative posix path → bytes)."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _assert_same_tree(a: Path, b: Path) -> None:
+    ta, tb = _tree(a), _tree(b)
+    assert sorted(ta) == sorted(tb)
+    different = [k for k in ta if ta[k] != tb[k]]
+    assert not different, f"files differ: {different}"
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tiny_onnx(tmp_path_factory.mktemp("model") / "tiny.onnx")
+
+
+@pytest.fixture(scope="module")
+def model(model_path: Path) -> GeneratorModel:
+    return GeneratorModel.load(model_path, threads=2)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory, model: GeneratorModel) -> Path:
+    out = tmp_path_factory.mktemp("ref") / "pack"
+    result = P.render_pack(model, out, SETTINGS)
+    assert result.complete and result.rendered == 14 and result.reused == 0
+    return out
+
+
+# ---------------------------------------------------------------------------- planning
+@pytest.mark.parametrize(
+    ("count", "creatures", "variations", "plan"),
+    [
+        (None, None, None, (10,) * 50),
+        (25, None, None, (10, 10, 5)),
+        (3, None, None, (3,)),
+        (10, 4, None, (3, 3, 2, 2)),
+        (None, 4, None, (125,) * 4),
+        (None, 2, 3, (3, 3)),
+        (6, 2, 3, (3, 3)),
+        (7, None, 3, (3, 3, 1)),
+    ],
+)
+def test_plan_pack_splits_the_count_into_creatures(count, creatures, variations, plan) -> None:
+    got = P.plan_pack(count, creatures, variations)
+    assert got == plan
+    assert sum(got) == (count or sum(plan))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((0, None, None), "count"),
+        ((-3, None, None), "count"),
+        ((None, 0, None), "creatures"),
+        ((None, None, -1), "variations"),
+        ((5, 2, 2), "give two of the three"),
+        ((2, 5, None), "cannot exceed"),
+        ((P.MAX_COUNT + 1, None, None), "count"),
+        ((1.5, None, None), "count"),
+    ],
+)
+def test_plan_pack_refuses_impossible_counts(args, message: str) -> None:
+    with pytest.raises(ParameterError, match=message):
+        P.plan_pack(*args)
+
+
+def test_shards_partition_the_creatures_contiguously() -> None:
+    for k in (1, 3, 7, 50):
+        for n in range(1, k + 1):
+            parts = [P.shard_creatures(k, (i, n)) for i in range(1, n + 1)]
+            assert [c for part in parts for c in part] == list(range(k))
+            assert max(map(len, parts)) - min(map(len, parts)) <= 1
+    assert P.parse_shard("2/4") == (2, 4)
+    assert P.parse_shard(" 1 / 1 ") == (1, 1)
+    assert P.parse_shard(None) is None
+    for bad in ("3/2", "0/2", "x", "1/0", "-1/2", "2"):
+        with pytest.raises(ParameterError, match="shard"):
+            P.parse_shard(bad)
+    with pytest.raises(ParameterError, match="at most 3 shards"):
+        P.shard_creatures(3, (1, 4))
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"audio_format": "mp3"}, "unknown audio format"),
+        ({"sample_rate": 100}, "sample rate"),
+        ({"sample_rate": "fast"}, "sample rate"),
+        ({"loudness": 3.0}, "loudness"),
+        ({"loudness": float("nan")}, "loudness"),
+        ({"spread": 1.5}, "spread"),
+        ({"seed": -1}, "seed"),
+        ({"name": "a/b"}, "folder name"),
+        ({"count": 0}, "count"),
+    ],
+)
+def test_settings_refuse_bad_values(changes: dict, message: str) -> None:
+    with pytest.raises(ParameterError, match=message):
+        P.PackSettings(**{"count": 4, **changes})
+
+
+# ---------------------------------------------------------------------------- structure
+def test_pack_layout_and_manifest_schema(reference: Path, model: GeneratorModel) -> None:
+    names = {p.relative_to(reference).as_posix() for p in reference.rglob("*") if p.is_file()}
+    sounds = [f"creature_{c:03d}_v{v:02d}" for c, n in enumerate((5, 5, 4)) for v in range(n)]
+    expected = {
+        "manifest.json",
+        "index.html",
+        "contact_sheet.png",
+        "ATTRIBUTION.txt",
+        "creature_000.tres",
+        "creature_001.tres",
+        "creature_002.tres",
+        *(f"audio/{s}.wav" for s in sounds),
+        *(f"thumbs/{s}.png" for s in sounds),
+    }
+    assert names == expected  # no journal, no temporary files, nothing else
+
+    m = json.loads((reference / "manifest.json").read_text())
+    assert list(m) == MANIFEST_KEYS
+    assert (m["format"], m["format_version"]) == ("mockingbot-pack", 1)
+    assert m["name"] == "tiny" and m["created_by"].startswith("mockingbot ")
+    assert m["model"] == {
+        "name": "tiny",
+        "sha256": model.sha256,
+        "content_hash": "",
+        "preset": "default",
+        "training_steps": 1,
+    }
+    assert m["seed"] == 5 and m["sample_rate"] == 16000 and m["audio_format"] == "wav"
+    assert m["arguments"] == {**SETTINGS.arguments(), "name": "tiny"}
+    assert m["spec"] == model.spec.to_dict()
+    assert m["loudness_lufs"] == -18.0
+    assert "synthetic" in m["attribution"] and "CC0" in m["attribution"]
+    assert [c["id"] for c in m["creatures"]] == ["creature_000", "creature_001", "creature_002"]
+    for i, c in enumerate(m["creatures"]):
+        assert list(c) == CREATURE_KEYS
+        traits = lat.creature_traits(5, i)
+        assert c["index"] == i and c["resource"] == f"creature_{i:03d}.tres"
+        assert (c["size"], c["random_pitch"]) == (traits.size, traits.random_pitch)
+    assert [s["id"] for s in m["sounds"]] == sounds
+    for s in m["sounds"]:
+        assert list(s) == SOUND_KEYS
+        c, v = int(s["id"][9:12]), int(s["id"][-2:])
+        assert s["creature"] == f"creature_{c:03d}" and s["variation"] == v
+        assert s["latent_seed"] == lat.latent_seed(5, c, v)
+        info = sf.info(reference / s["file"])
+        assert (info.samplerate, info.channels, info.subtype) == (16000, 1, "PCM_16")
+        assert s["duration_s"] == pytest.approx(info.frames / 16000, abs=1e-6)
+        size = m["creatures"][c]["size"]  # a larger creature is slower, hence longer
+        assert 0 < s["duration_s"] <= model.spec.duration_s * size + 0.01
+        assert s["peak_dbfs"] <= -0.9
+
+
+def test_every_file_matches_the_manifest_and_every_tres_resolves(reference: Path) -> None:
+    assert P.verify_pack(reference) == []
+    m = fmt.read_manifest(reference / "manifest.json")
+    for c in m["creatures"]:
+        text = (reference / c["resource"]).read_text()
+        assert randomizer_problems(text, folder=reference) == []
+        paths = randomizer_stream_paths(parse_godot_text(text))
+        assert paths == [f"audio/{sid}.wav" for sid in c["sounds"]]
+        assert f"random_pitch = {c['random_pitch']}" in text
+    for s in m["sounds"]:
+        img = Image.open(reference / "thumbs" / f"{s['id']}.png")
+        assert img.size == (THUMB_WIDTH, THUMB_HEIGHT)
+
+
+def test_verify_pack_notices_a_changed_file(reference: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(reference, copy)
+    (copy / "audio" / "creature_001_v02.wav").write_bytes(b"RIFF")
+    (copy / "creature_002.tres").unlink()
+    problems = P.verify_pack(copy)
+    assert any("creature_001_v02.wav does not match" in p for p in problems)
+    assert any("creature_002.tres is missing" in p for p in problems)
+
+
+def test_index_html_is_self_contained_and_lists_every_sound(reference: Path) -> None:
+    html = (reference / "index.html").read_text()
+    m = fmt.read_manifest(reference / "manifest.json")
+    for s in m["sounds"]:
+        assert f'src="{s["file"]}"' in html
+        assert f'src="thumbs/{s["id"]}.png"' in html
+    for c in m["creatures"]:
+        assert f'<section class="creature" id="{c["id"]}">' in html
+    assert "http://" not in html and "https://" not in html and "<script" not in html
+    assert "synthetic test data" in html
+    attribution = (reference / "ATTRIBUTION.txt").read_text()
+    assert "synthetic test data" in attribution and "CC0" in attribution
+    sheet = Image.open(reference / "contact_sheet.png")
+    assert sheet.height >= 3 * THUMB_HEIGHT and sheet.width >= 5 * THUMB_WIDTH
+
+
+def test_pack_files_get_normal_permissions_not_private_temp_ones(reference: Path) -> None:
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in ("manifest.json", "audio/creature_000_v00.wav", "creature_000.tres"):
+        mode = stat.S_IMODE((reference / name).stat().st_mode)
+        assert mode == 0o666 & ~umask
+
+
+# ---------------------------------------------------------------------------- determinism
+def test_two_renders_are_byte_identical_whatever_batch_size_and_threads(
+    reference: Path, model_path: Path, tmp_path: Path
+) -> None:
+    one_thread = GeneratorModel.load(model_path, threads=1)
+    P.render_pack(one_thread, tmp_path / "again", SETTINGS, batch_size=3)
+    _assert_same_tree(reference, tmp_path / "again")
+
+
+def test_a_different_seed_gives_different_sounds(model: GeneratorModel, tmp_path: Path) -> None:
+    a = P.render_pack(model, tmp_path / "a", P.PackSettings(count=2, seed=1))
+    b = P.render_pack(model, tmp_path / "b", P.PackSettings(count=2, seed=2))
+    ma, mb = (json.loads(r.manifest.read_text()) for r in (a, b))
+    assert {s["sha256"] for s in ma["sounds"]}.isdisjoint(s["sha256"] for s in mb["sounds"])
+
+
+def test_ogg_packs_are_reproducible_and_decode(model: GeneratorModel, tmp_path: Path) -> None:
+    settings = P.PackSettings(count=3, audio_format="ogg", sample_rate="native")
+    P.render_pack(model, tmp_path / "a", settings)
+    P.render_pack(model, tmp_path / "b", settings, batch_size=1)
+    _assert_same_tree(tmp_path / "a", tmp_path / "b")
+    m = fmt.read_manifest(tmp_path / "a" / "manifest.json")
+    assert m["sample_rate"] == model.spec.sr and m["audio_format"] == "ogg"
+    y, sr = sf.read(io.BytesIO((tmp_path / "a" / m["sounds"][0]["file"]).read_bytes()))
+    assert sr == model.spec.sr and np.abs(y).max() > 0.1
+    assert 'type="AudioStreamOggVorbis"' in (tmp_path / "a" / "creature_000.tres").read_text()
+    assert P.verify_pack(tmp_path / "a") == []
+
+
+# ---------------------------------------------------------------------------- never lose work
+def _journal_line(entry: dict) -> str:
+    return json.dumps(entry) + "\n"
+
+
+def test_resume_after_a_crash_equals_an_uninterrupted_render(
+    reference: Path, model: GeneratorModel, tmp_path: Path
+) -> None:
+    out = tmp_path / "crashed"
+    shutil.copytree(reference, out)
+    m = fmt.read_manifest(out / "manifest.json")
+    # What a kill -9 can leave: no manifest or index files, a journal listing some finished
+    # sounds with a torn last line, files not yet in the journal, a missing file the journal
+    # lists, a damaged one, and a temporary file from an interrupted atomic write.
+    for name in ("manifest.json", "index.html", "contact_sheet.png", "ATTRIBUTION.txt"):
+        (out / name).unlink()
+    for tres in out.glob("*.tres"):
+        tres.unlink()
+    settings = P.PackSettings(**{**SETTINGS.__dict__, "name": "tiny"})
+    header = P._journal_header(settings, model, None)
+    listed = m["sounds"][:9]
+    journal = out / ".mbot-progress.jsonl"
+    journal.write_text(
+        _journal_line(header) + "".join(map(_journal_line, listed)) + '{"id": "creature_0'
+    )
+    (out / listed[2]["file"]).unlink()
+    (out / listed[4]["file"]).write_bytes(b"RIFF....garbage")
+    (out / "thumbs" / f"{listed[6]['id']}.png").unlink()
+    for s in m["sounds"][11:]:
+        (out / s["file"]).unlink()
+    (out / "audio" / ".creature_000_v01.k3j2l1.wav.tmp").write_bytes(b"half")
+
+    with pytest.raises(PackError, match="--resume"):
+        P.render_pack(model, out, SETTINGS)
+    result = P.render_pack(model, out, SETTINGS, resume=True)
+    assert result.complete
+    assert result.reused == 6  # 9 listed, 3 of them damaged
+    assert result.rendered == 14 - 6
+    _assert_same_tree(reference, out)
+
+
+def test_resume_of_a_finished_pack_does_nothing_and_other_arguments_are_refused(
+    reference: Path, model: GeneratorModel, tmp_path: Path
+) -> None:
+    out = tmp_path / "done"
+    shutil.copytree(reference, out)
+    result = P.render_pack(model, out, SETTINGS, resume=True)
+    assert (result.rendered, result.reused, result.complete) == (0, 14, True)
+    _assert_same_tree(reference, out)
+    other = P.PackSettings(**{**SETTINGS.__dict__, "seed": 6})
+    with pytest.raises(PackError, match="seed 5 vs 6"):
+        P.render_pack(model, out, other, resume=True)
+    # Resuming into a missing folder simply renders (handy for batch schedulers).
+    fresh = P.render_pack(model, tmp_path / "new", SETTINGS, resume=True)
+    assert fresh.rendered == 14
+
+
+def test_resume_with_other_arguments_than_the_interrupted_render_is_refused(
+    model: GeneratorModel, tmp_path: Path
+) -> None:
+    out = tmp_path / "pack"
+    P.render_pack(model, out, P.PackSettings(count=2))
+    (out / "manifest.json").unlink()
+    settings = P.PackSettings(count=2, name="tiny")
+    (out / ".mbot-progress.jsonl").write_text(
+        _journal_line(P._journal_header(settings, model, None))
+    )
+    with pytest.raises(PackError, match="count 2 vs 3"):
+        P.render_pack(model, out, P.PackSettings(count=3), resume=True)
+
+
+def test_an_existing_pack_is_refused_without_resume_or_force(
+    reference: Path, model: GeneratorModel, tmp_path: Path
+) -> None:
+    out = tmp_path / "p"
+    shutil.copytree(reference, out)
+    with pytest.raises(PackError, match="--force"):
+        P.render_pack(model, out, SETTINGS)
+    with pytest.raises(ParameterError, match="exclude each other"):
+        P.render_pack(model, out, SETTINGS, resume=True, force=True)
+    # --force replaces the pack, Godot's .import sidecars and stale files included.
+    (out / "audio" / "creature_000_v00.wav.import").write_text("[remap]\n")
+    (out / "creature_099.tres").write_text("stale")
+    result = P.render_pack(model, out, P.PackSettings(count=2, seed=9), force=True)
+    assert result.rendered == 2
+    assert not (out / "creature_099.tres").exists()
+    assert not (out / "audio" / "creature_000_v00.wav.import").exists()
+    assert sorted(p.name for p in (out / "audio").iterdir()) == [
+        "creature_000_v00.wav",
+        "creature_000_v01.wav",
+    ]
+
+
+def test_a_folder_with_other_files_is_never_touched_even_with_force(
+    model: GeneratorModel, tmp_path: Path
+) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.txt").write_text("precious")
+    for force in (False, True):
+        with pytest.raises(PackError, match="not a MockingBot pack"):
+            P.render_pack(model, out, P.PackSettings(count=1), force=force)
+    assert (out / "thesis.txt").read_text() == "precious"
+    # An empty folder (or one with only OS clutter) is fine.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / ".DS_Store").write_bytes(b"x")
+    assert P.render_pack(model, empty, P.PackSettings(count=1)).rendered == 1
+
+
+def test_pack_like_names_without_a_pack_marker_are_never_touched(
+    model: GeneratorModel, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<h1>my page</h1>")
+    with pytest.raises(PackError, match="not a MockingBot pack"):
+        P.render_pack(model, site, P.PackSettings(count=1), force=True)
+    assert (site / "index.html").read_text() == "<h1>my page</h1>"
+    (site / "manifest.json").write_text('{"name": "my web app"}')
+    with pytest.raises(PackError, match="not a MockingBot pack manifest"):
+        P.render_pack(model, site, P.PackSettings(count=1), force=True)
+    assert (site / "manifest.json").exists() and (site / "index.html").exists()
+
+
+def test_resume_refuses_a_render_started_by_another_mbot_version(
+    model: GeneratorModel, tmp_path: Path
+) -> None:
+    out = tmp_path / "pack"
+    P.render_pack(model, out, P.PackSettings(count=2))
+    (out / "manifest.json").unlink()
+    header = P._journal_header(P.PackSettings(count=2, name="tiny"), model, None)
+    header["created_by"] = "mockingbot 0.0.1"
+    (out / ".mbot-progress.jsonl").write_text(_journal_line(header))
+    with pytest.raises(PackError, match=r"started by mockingbot 0\.0\.1"):
+        P.render_pack(model, out, P.PackSettings(count=2), resume=True)
+
+
+def test_an_unwritable_place_is_a_pack_error(model: GeneratorModel, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(PackError, match="cannot create"):
+        P.render_pack(model, blocker / "pack", P.PackSettings(count=1))
+    with pytest.raises(PackError, match="is a file"):
+        P.render_pack(model, blocker, P.PackSettings(count=1))
+
+
+# ---------------------------------------------------------------------------- shards
+def test_shards_in_separate_folders_merge_into_the_whole_pack(
+    reference: Path, model: GeneratorModel, tmp_path: Path
+) -> None:
+    folders = []
+    for i in (1, 2, 3):
+        folder = tmp_path / f"machine{i}"
+        result = P.render_pack(model, folder, SETTINGS, shard=(i, 3))
+        assert not result.complete and result.manifest.name == f"manifest.shard-{i}-of-3.json"
+        assert not (folder / "manifest.json").exists() and not (folder / "index.html").exists()
+        folders.append(folder)
+    with pytest.raises(PackError, match="missing shard"):
+        P.merge_shards(folders[:2], tmp_path / "merged")
+    merged = P.merge_shards(folders[::-1], tmp_path / "merged")
+    assert merged.complete and merged.total == 14
+    _assert_same_tree(reference, tmp_path / "merged")
+    assert (folders[0] / "manifest.shard-1-of-3.json").exists()  # inputs are left alone
+
+
+def test_shards_sharing_one_folder_merge_in_place(
+    reference: Path, model: GeneratorModel, tmp_path: Path
+) -> None:
+    out = tmp_path / "shared"
+    P.render_pack(model, out, SETTINGS, shard=(2, 2))
+    with pytest.raises(PackError, match="different pack"):
+        P.render_pack(model, out, P.PackSettings(count=14, creatures=3, seed=6), shard=(1, 2))
+    P.render_pack(model, out, SETTINGS, shard=(1, 2))
+    with pytest.raises(PackError, match="--force"):
+        P.render_pack(model, out, SETTINGS, shard=(1, 2))
+    P.merge_shards([out])
+    _assert_same_tree(reference, out)
+
+
+def test_merge_refuses_altered_files_and_mixed_packs(model: GeneratorModel, tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    P.render_pack(model, a, SETTINGS, shard=(1, 2))
+    P.render_pack(model, b, P.PackSettings(count=14, creatures=3, seed=6), shard=(2, 2))
+    with pytest.raises(PackError, match="different pack"):
+        P.merge_shards([a, b], tmp_path / "m")
+    P.render_pack(model, b, SETTINGS, shard=(2, 2), force=True)
+    (b / "audio" / "creature_002_v00.wav").write_bytes(b"RIFF")
+    with pytest.raises(PackError, match="does not match its manifest"):
+        P.merge_shards([a, b], tmp_path / "m2")
+    with pytest.raises(PackError, match="no shard manifests"):
+        P.merge_shards([tmp_path / "m2"])
+
+
+# ---------------------------------------------------------------------------- mutate
+def test_mutate_adds_a_creature_of_variations_near_the_chosen_sound(
+    reference: Path, model: GeneratorModel, tmp_path: Path
+) -> None:
+    out = tmp_path / "p"
+    shutil.copytree(reference, out)
+    result = P.mutate_sound(model, out, "creature_001_v03", count=4, spread=0.2)
+    assert result.rendered == 4
+    m = fmt.read_manifest(out / "manifest.json")
+    new = m["creatures"][-1]
+    parent = m["creatures"][1]
+    assert new["id"] == "creature_003" and new["index"] == 3
+    assert new["parent"] == "creature_001_v03" and new["spread"] == 0.2
+    assert new["size"] == parent["size"] and new["random_pitch"] == parent["random_pitch"]
+    assert new["sounds"] == [f"creature_003_v{v:02d}" for v in range(4)]
+    assert [s["id"] for s in m["sounds"][:14]] == [
+        s["id"] for s in fmt.read_manifest(reference / "manifest.json")["sounds"]
+    ]
+    assert P.verify_pack(out) == []
+    # The new latents sit next to the parent's: correlation sqrt(1 - 0.2²) ≈ 0.98.
+    d = model.latent_dim
+    z_parent = lat.latent_from_manifest(m, "creature_001_v03", latent_dim=d)
+    for sid in new["sounds"]:
+        z = lat.latent_from_manifest(m, sid, latent_dim=d)
+        assert np.linalg.norm(z - z_parent) < np.linalg.norm(z_parent)
+    # Same pack, same mutate → same bytes.
+    twin = tmp_path / "twin"
+    shutil.copytree(reference, twin)
+    P.mutate_sound(model, twin, "creature_001_v03", count=4, spread=0.2, batch_size=1)
+    _assert_same_tree(out, twin)
+
+
+def test_mutate_refuses_unknown_sounds_other_models_and_unfinished_packs(
+    reference: Path, model: GeneratorModel, tmp_path: Path
+) -> None:
+    out = tmp_path / "p"
+    shutil.copytree(reference, out)
+    with pytest.raises(PackError, match="no sound 'creature_042_v00'"):
+        P.mutate_sound(model, out, "creature_042_v00", count=2)
+    with pytest.raises(ParameterError, match="count"):
+        P.mutate_sound(model, out, "creature_000_v00", count=0)
+    other = GeneratorModel.load(make_tiny_onnx(tmp_path / "other.onnx", seed=3))
+    with pytest.raises(ModelError, match="--model"):
+        P.mutate_sound(other, out, "creature_000_v00", count=2)
+    (out / ".mbot-progress.jsonl").write_text("{}\n")
+    with pytest.raises(PackError, match="unfinished"):
+        P.mutate_sound(model, out, "creature_000_v00", count=2)
+    with pytest.raises(PackError, match="not found"):
+        P.mutate_sound(model, tmp_path, "creature_000_v00", count=2)
+
+
+# ---------------------------------------------------------------------------- memory
+def _peak_bytes(model: GeneratorModel, out: Path, count: int) -> int:
+    tracemalloc.start()
+    try:
+        P.render_pack(model, out, P.PackSettings(count=count, sample_rate="native"), batch_size=8)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_memory_stays_flat_as_the_count_grows(model: GeneratorModel, tmp_path: Path) -> None:
+    _peak_bytes(model, tmp_path / "warm-up", 1)  # one-time caches (filters, plans) first
+    small = _peak_bytes(model, tmp_path / "small", 16)
+    large = _peak_bytes(model, tmp_path / "large", 144)
+    # Holding the audio of 128 more sounds would add > 2 MB (≥ 0.5 s at 8 kHz, float32);
+    # what may grow is the manifest entries and the index page (a few kB per sound).
+    assert large - small < 1_000_000, (small, large)

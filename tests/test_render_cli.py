@@ -1,0 +1,246 @@
+"""``mbot render-pack``, ``mbot mutate``, ``mbot pack merge|verify`` run for real.
+
+Also the two promises that need a separate process: a render killed with SIGKILL resumes to
+the same bytes, and rendering never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import make_tiny_onnx
+from mockingbot.cli.main import app
+from mockingbot.runtime import model as model_mod
+
+runner = CliRunner()
+
+#: A pack of 14 sounds: 3 creatures of 5, 5 and 4 variations, written at 16 kHz.
+PACK_ARGS = ["--count", "14", "--creatures", "3", "--seed", "5", "--sample-rate", "16000"]
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tiny_onnx(tmp_path_factory.mktemp("model") / "tiny.onnx")
+
+
+def _mbot(*args: str | Path):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def _one_error_line(result) -> str:
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error:")
+    return lines[0]
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_render_pack_writes_a_pack_and_prints_one_summary_line(
+    model_path: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "demo"
+    result = _mbot("render-pack", *PACK_ARGS, "--model", model_path, "--out", out)
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1
+    assert lines[0].startswith("14 sounds rendered in ") and "sounds/s" in lines[0]
+    assert str(out) in lines[0].replace("\n", "")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert len(manifest["sounds"]) == 14 and manifest["sample_rate"] == 16000
+    verify = _mbot("pack", "verify", out)
+    assert verify.exit_code == 0 and "ok" in verify.stdout
+
+
+def test_without_out_the_pack_goes_to_packs_slash_name(
+    model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = _mbot("render-pack", "--count", "2", "--model", model_path, "--name", "forest cats")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "packs" / "forest cats" / "manifest.json").read_text())
+    assert manifest["name"] == "forest cats"
+    again = _mbot("render-pack", "--count", "2", "--model", model_path, "--name", "forest cats")
+    assert "--force" in _one_error_line(again)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--count", "0"], "count"),
+        (["--count", "-3"], "count"),
+        (["--creatures", "0"], "creatures"),
+        (["--count", "4", "--creatures", "2", "--variations", "3"], "give two of the three"),
+        (["--format", "mp3"], "unknown audio format"),
+        (["--shard", "3/2"], "shard"),
+        (["--shard", "half"], "shard"),
+        (["--shard", "4/4", "--count", "3"], "at most 1 shards"),
+        (["--sample-rate", "fast"], "sample-rate"),
+        (["--sample-rate", "100"], "sample rate"),
+        (["--loudness", "5"], "loudness"),
+        (["--spread", "2"], "spread"),
+        (["--seed", "-1"], "seed"),
+        (["--batch-size", "0"], "batch size"),
+        (["--threads", "0"], "threads"),
+        (["--resume", "--force"], "exclude each other"),
+    ],
+)
+def test_bad_render_options_exit_2_with_one_line(
+    model_path: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = _mbot("render-pack", "--model", model_path, "--out", tmp_path / "p", *args)
+    assert message in _one_error_line(result)
+    assert not (tmp_path / "p" / "manifest.json").exists()
+
+
+def test_model_problems_exit_2_with_one_line(
+    model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bare = make_tiny_onnx(tmp_path / "bare.onnx", metadata={"mbot.spec": None})
+    line = _one_error_line(_mbot("render-pack", "--model", bare, "--out", tmp_path / "a"))
+    assert "not a MockingBot model" in line
+    line = _one_error_line(
+        _mbot("render-pack", "--model", tmp_path / "nope.onnx", "--out", tmp_path / "b")
+    )
+    assert "not found" in line
+    monkeypatch.setattr(model_mod, "_DEFAULT_MODEL", tmp_path / "models" / "default.onnx")
+    line = _one_error_line(_mbot("render-pack", "--out", tmp_path / "c"))
+    assert "no default model is installed; pass --model PATH" in line
+
+
+def test_folder_problems_exit_2_with_one_line(model_path: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    line = _one_error_line(
+        _mbot("render-pack", "--count", "1", "--model", model_path, "--out", blocker / "p")
+    )
+    assert "cannot create" in line
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    line = _one_error_line(
+        _mbot("render-pack", "--count", "1", "--model", model_path, "--out", mine, "--force")
+    )
+    assert "not a MockingBot pack" in line
+    assert (mine / "notes.txt").read_text() == "keep me"
+
+
+def test_shards_merge_through_the_cli_into_the_unsharded_pack(
+    model_path: Path, tmp_path: Path
+) -> None:
+    whole = tmp_path / "whole"
+    assert _mbot("render-pack", *PACK_ARGS, "--model", model_path, "--out", whole).exit_code == 0
+    for i in (1, 2):
+        result = _mbot(
+            "render-pack", *PACK_ARGS, "--model", model_path, "--out", tmp_path / f"s{i}",
+            "--shard", f"{i}/2",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert f"(shard {i}/2)" in result.stdout
+    line = _one_error_line(_mbot("pack", "merge", tmp_path / "s1"))
+    assert "missing shard(s) 2/2" in line
+    merged = _mbot("pack", "merge", tmp_path / "s1", tmp_path / "s2", "--out", tmp_path / "m")
+    assert merged.exit_code == 0, merged.output
+    assert _tree(whole) == _tree(tmp_path / "m")
+
+
+def test_mutate_adds_variations_and_verify_catches_damage(model_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "p"
+    assert _mbot("render-pack", *PACK_ARGS, "--model", model_path, "--out", out).exit_code == 0
+    result = _mbot(
+        "mutate", "creature_002_v01", "--pack", out, "--count", "3", "--model", model_path
+    )
+    assert result.exit_code == 0, result.output
+    assert "creature_003" in result.stdout
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["creatures"][-1]["parent"] == "creature_002_v01"
+    assert len(manifest["sounds"]) == 17
+    assert "no sound" in _one_error_line(
+        _mbot("mutate", "creature_9_v9", "--pack", out, "--model", model_path)
+    )
+    assert "count" in _one_error_line(
+        _mbot("mutate", "creature_000_v00", "--pack", out, "--count", "0", "--model", model_path)
+    )
+    (out / "audio" / "creature_000_v00.wav").write_bytes(b"RIFF")
+    verify = _mbot("pack", "verify", out)
+    assert verify.exit_code == 1
+    assert "creature_000_v00.wav does not match its sha256" in verify.stdout
+
+
+# ---------------------------------------------------------------------------- other processes
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def test_a_render_killed_with_sigkill_resumes_to_the_same_bytes(
+    model_path: Path, tmp_path: Path
+) -> None:
+    args = ["--count", "160", "--seed", "3", "--sample-rate", "native", "--batch-size", "1"]
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "mockingbot.cli.main", "render-pack", *args]
+    proc = subprocess.Popen(
+        [*cmd, "--model", str(model_path), "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=_env(),
+    )
+    journal = out / ".mbot-progress.jsonl"
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if journal.exists() and journal.read_bytes().count(b"\n") >= 30:
+                break
+            time.sleep(0.005)
+        assert proc.poll() is None, "the render finished before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert not (out / "manifest.json").exists()
+
+    refused = _mbot("render-pack", *args, "--model", model_path, "--out", out)
+    assert "--resume" in _one_error_line(refused)
+    resumed = _mbot("render-pack", *args, "--model", model_path, "--out", out, "--resume")
+    assert resumed.exit_code == 0, resumed.output
+    assert "already done" in resumed.stdout
+    clean = _mbot("render-pack", *args, "--model", model_path, "--out", tmp_path / "clean")
+    assert clean.exit_code == 0
+    assert _tree(out) == _tree(tmp_path / "clean")
+
+
+def test_rendering_never_imports_tensorflow(model_path: Path, tmp_path: Path) -> None:
+    code = f"""
+import sys
+from mockingbot.runtime.model import GeneratorModel
+from mockingbot.runtime.pack import PackSettings, render_pack
+render_pack(GeneratorModel.load({str(model_path)!r}), {str(tmp_path / "p")!r},
+            PackSettings(count=3))
+from mockingbot.cli.main import app
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "tf2onnx"))
+assert not heavy, heavy
+print("ok")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=_env(), check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+    assert (tmp_path / "p" / "manifest.json").exists()
