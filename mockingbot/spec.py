@@ -51,8 +51,8 @@ class SpectrogramSpec:
         hop_length: samples between frames (≤ ``win_length``). ``n_fft / hop_length`` is the
             redundancy; 4 gives phase retrieval a good chance.
         window: window name (``"hann"``, ``"hamming"``, ``"blackman"``), periodic.
-        center: pad ``n_fft // 2`` zeros at both ends before framing (librosa's convention),
-            so frame ``m`` is centred on sample ``m * hop_length``.
+        center: pad ``win_length // 2`` zeros at both ends before framing (librosa's convention
+            when ``win_length == n_fft``), so frame ``m`` is centred on sample ``m * hop_length``.
         clip_samples: length in samples of one training clip / one generated sound.
         n_frames: time frames the model sees (the first ``n_frames`` of the clip's STFT).
         n_bins: frequency bins the model sees (the lowest ``n_bins``; dropping the Nyquist bin
