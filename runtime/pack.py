@@ -432,7 +432,11 @@ def _make_folder(out: Path) -> None:
 
 # ============================================================================ journal
 class _Journal:
-    """Append-only progress log: a header line, then one manifest entry per finished sound."""
+    """Append-only progress log: a header line, then one line per finished sound.
+
+    A sound's line is ``{"sound": <manifest entry>, "thumb_sha256": ...}``, appended after
+    its audio and thumbnail are in place; resume keeps it only if both files still match.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -529,6 +533,9 @@ class _Job:
         return fmt.sound_id(self.creature, self.variation)
 
 
+_OnEntry = Callable[[dict[str, Any], str], None]
+
+
 class _Renderer:
     """Turns jobs into finished files and manifest entries, batch by batch.
 
@@ -581,8 +588,8 @@ class _Renderer:
         S = spec.full_magnitude(spec.magnitude(X))
         return self._phase.reconstruct(S, spec=spec, method=self.model.meta.phase)
 
-    def finish(self, job: _Job, y: np.ndarray) -> dict[str, Any]:
-        """Post-process, encode and write one sound; return its manifest entry."""
+    def finish(self, job: _Job, y: np.ndarray) -> tuple[dict[str, Any], str]:
+        """Post-process, encode and write one sound; its manifest entry and thumbnail sha256."""
         from .thumbnails import thumbnail_png
 
         post = self._post
@@ -619,27 +626,22 @@ class _Renderer:
         # No fsync per file: resume re-checks every sha256, and one os.sync() precedes the
         # manifest, so a finished pack is durable without paying 1–10 ms per file.
         atomic_write_bytes(self.out / entry["file"], data, fsync=False)
-        atomic_write_bytes(
-            self.out / fmt.THUMBS_DIR / f"{job.sound_id}.png",
-            thumbnail_png(out, sr=self.out_sr),
-            fsync=False,
-        )
-        return entry
+        png = thumbnail_png(out, sr=self.out_sr)
+        atomic_write_bytes(self.out / fmt.THUMBS_DIR / f"{job.sound_id}.png", png, fsync=False)
+        return entry, hashlib.sha256(png).hexdigest()
 
-    def _finish_all(
-        self, jobs: Sequence[_Job], Y: np.ndarray, on_entry: Callable[[dict[str, Any]], None]
-    ) -> None:
+    def _finish_all(self, jobs: Sequence[_Job], Y: np.ndarray, on_entry: _OnEntry) -> None:
         for job, y in zip(jobs, Y, strict=True):
-            on_entry(self.finish(job, y))
+            on_entry(*self.finish(job, y))
 
     def run(
         self,
         jobs: Sequence[_Job],
         *,
         batch_size: int,
-        on_entry: Callable[[dict[str, Any]], None],
+        on_entry: _OnEntry,
     ) -> None:
-        """Render ``jobs`` in batches, calling ``on_entry`` after each sound's files exist.
+        """Render ``jobs`` in batches; ``on_entry(entry, thumb_sha256)`` after each sound's files.
 
         Two stages overlap: while one thread post-processes and writes batch k, the caller's
         thread runs the generator and phase retrieval of batch k + 1 (numpy, scipy.fft, soxr
@@ -854,13 +856,19 @@ def _check_sibling_shards(out: Path, header: Mapping[str, Any], shard: tuple[int
             )
 
 
-def _verified(out: Path, entries: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Journal entries whose audio file matches its sha256 and whose thumbnail exists."""
+def _verified(out: Path, lines: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Journaled sounds whose audio and thumbnail still match their sha256s."""
     ok: dict[str, dict[str, Any]] = {}
-    for e in entries:
+    for line in lines:
         try:
+            e, thumb_sha = line["sound"], line["thumb_sha256"]
             audio, thumb = out / e["file"], out / fmt.THUMBS_DIR / f"{e['id']}.png"
-            if audio.is_file() and thumb.is_file() and sha256_file(audio) == e["sha256"]:
+            if (
+                audio.is_file()
+                and thumb.is_file()
+                and sha256_file(audio) == e["sha256"]
+                and sha256_file(thumb) == thumb_sha
+            ):
                 ok[e["id"]] = dict(e)
         except (KeyError, TypeError):
             continue
@@ -950,9 +958,9 @@ def render_pack(
             centers[c] = lat.creature_center(settings.seed, c, latent_dim=model.latent_dim)
         return centers[c]
 
-    def on_entry(entry: dict[str, Any]) -> None:
+    def on_entry(entry: dict[str, Any], thumb_sha256: str) -> None:
         nonlocal count_done
-        journal.append(entry)
+        journal.append({"sound": entry, "thumb_sha256": thumb_sha256})
         done[entry["id"]] = entry
         count_done += 1
         if on_progress:
@@ -1215,7 +1223,7 @@ def mutate_sound(
     jobs = [_Job(index, v, lat.latent_seed(seed, index, v), parent["size"]) for v in range(count)]
     entries: list[dict[str, Any]] = []
 
-    def on_entry(entry: dict[str, Any]) -> None:
+    def on_entry(entry: dict[str, Any], thumb_sha256: str) -> None:
         entries.append(entry)
         if on_progress:
             on_progress(len(entries), count)
