@@ -20,7 +20,11 @@ err_console = Console(stderr=True)
 
 def fail(message: str, *, code: int = 2) -> NoReturn:
     """Print ``error: message`` on one line to stderr and exit with ``code``."""
-    line = " ".join(str(message).split())
+    from rich.markup import escape
+
+    # Messages quote user input, paths and shapes ("[batch, 64]", "mockingbot[train]"):
+    # escape them so rich does not read brackets as markup and silently drop them.
+    line = escape(" ".join(str(message).split()))
     err_console.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
     raise SystemExit(code)
 
