@@ -16,6 +16,8 @@ MODULES: tuple[str, ...] = (
     # --- command modules: one line each ---
     "dataset",
     "train",
+    "export",
+    "info",
     "evaluate",
     "godot",
     "render",

@@ -1,0 +1,167 @@
+"""``mbot export onnx``: turn a trained run into one self-describing ONNX file.
+
+Needs the ``[train]`` extra (TensorFlow, tf2onnx, onnx); the library code is
+:func:`mockingbot.export.onnx_export.export_onnx`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ._output import console, err_console, fail, print_json
+
+__all__ = ["register"]
+
+_TRAIN_EXTRA = ("tensorflow", "tf2onnx", "onnx")
+
+_EPILOG = """
+Examples:
+
+  mbot export onnx runs/meows                    # → runs/meows/meows.onnx
+
+  mbot export onnx runs/meows -o meows.onnx
+
+  mbot export onnx runs/meows -o meows.onnx --force --checkpoint 5000
+
+  mbot export onnx runs/meows -o meows-small.onnx --fp16   # half the size, same speed
+
+  mbot info meows.onnx
+
+The export runs the generator in TensorFlow and in onnxruntime on the same 64 latents and
+fails (writing nothing) if they differ by more than 1e-4 (fp32), 5e-3 (--fp16) or 8e-2
+(--quantize). See docs/export.md.
+"""
+
+export_app = typer.Typer(
+    name="export",
+    help="Export a trained generator for the runtime.",
+    epilog="Example:\n\n  mbot export onnx runs/meows -o meows.onnx",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _missing_train_extra() -> list[str]:
+    """Modules of the ``[train]`` extra that are not importable (checked without importing)."""
+    import importlib.util
+
+    missing = []
+    for name in _TRAIN_EXTRA:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
+
+
+def _human_bytes(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.2f} {unit}"
+        n /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+def _print_summary(result) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    meta = result.meta
+    p = result.parity
+    table = Table(title=f"mbot export onnx → {result.path}", title_justify="left")
+    table.add_column("")
+    table.add_column("value", overflow="fold")
+    rows = [
+        ("model name", meta.model_name),
+        ("preset", meta.preset),
+        ("checkpoint step", str(result.step)),
+        ("weights", f"{'EMA' if result.ema else 'raw'} generator, {result.precision} storage"),
+        ("opset", str(result.opset)),
+        ("latent", f"{meta.latent_dim} × {meta.latent_distribution}"),
+        ("output", escape(f"spectrogram [batch, {meta.spec.n_frames}, {meta.spec.n_bins}]")),
+        ("size", _human_bytes(result.size_bytes)),
+        ("parameters", f"{result.parameters:,}"),
+        (
+            "parity (max abs)",
+            f"{p['max_abs']:.3g} ≤ {result.tolerance:g}  (mean {p['mean_abs']:.2g}; "
+            f"max {p['max_db']:.3g} dB)",
+        ),
+        ("conversion", f"{result.convert_seconds:.1f} s (total {result.total_seconds:.1f} s)"),
+        ("sha256", result.sha256),
+    ]
+    for key, value in rows:
+        table.add_row(key, value)
+    console.print(table, highlight=False)
+    console.print(
+        f"parity: max |TensorFlow − onnxruntime| = {p['max_abs']:.3g} on 64 latents "
+        f"(limit {result.tolerance:g})",
+        highlight=False,
+    )
+
+
+def onnx(
+    run_dir: Path = typer.Argument(
+        ..., help="Run folder written by mbot train.", show_default=False
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="ONNX file to write [default: RUN_DIR/<name>.onnx]."
+    ),
+    checkpoint: str = typer.Option(
+        "latest", "--checkpoint", help="'latest' or the step of a kept checkpoint."
+    ),
+    opset: int = typer.Option(17, "--opset", help="ONNX opset (13–18)."),
+    ema: bool = typer.Option(
+        True, "--ema/--no-ema", help="Export the EMA (smoothed) generator weights."
+    ),
+    fp16: bool = typer.Option(
+        False, "--fp16", help="Store weights as float16: half the size, same speed."
+    ),
+    quantize: bool = typer.Option(
+        False, "--quantize", help="Store weights as int8: a quarter of the size, ≤ 1 dB error."
+    ),
+    name: str | None = typer.Option(
+        None, "--name", help="Model name in the metadata [default: the run folder's name]."
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Convert RUN_DIR's generator to ONNX, embed its metadata and check parity."""
+    import os
+
+    if fp16 and quantize:
+        fail("--fp16 and --quantize exclude each other; pick one")
+    missing = _missing_train_extra()
+    if missing:
+        fail(
+            f"mbot export onnx needs the train extra ({', '.join(missing)} not installed): "
+            f"pip install 'mockingbot[train]'"
+        )
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter out
+
+    from mockingbot.export.onnx_export import export_onnx
+
+    precision = "fp16" if fp16 else "int8" if quantize else "fp32"
+    result = export_onnx(
+        run_dir,
+        output,
+        checkpoint=checkpoint,
+        opset=opset,
+        ema=ema,
+        precision=precision,
+        name=name,
+        force=force,
+        log=lambda m: err_console.print(m, highlight=False),
+    )
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        _print_summary(result)
+
+
+def register(app: typer.Typer) -> None:
+    export_app.command("onnx", epilog=_EPILOG, no_args_is_help=True)(onnx)
+    app.add_typer(export_app, name="export")

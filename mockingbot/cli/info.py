@@ -1,0 +1,144 @@
+"""``mbot info``: show what an exported ONNX generator says about itself.
+
+Runtime-only: reads the file with :func:`mockingbot.export.info.model_info` (no TensorFlow,
+no ``onnx`` package, no inference session).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from ._output import console, err_console, print_json
+
+__all__ = ["register"]
+
+_EPILOG = """
+Examples:
+
+  mbot info meows.onnx
+
+  mbot info meows.onnx --json > meows-info.json
+
+  mbot info runs/meows/meows.onnx --json | jq '.mockingbot.spec'
+
+A model without MockingBot metadata still gets its structure shown, with a warning.
+"""
+
+#: Spec fields in the order a reader wants them.
+_SPEC_ORDER = (
+    "sr",
+    "n_fft",
+    "win_length",
+    "hop_length",
+    "window",
+    "center",
+    "clip_samples",
+    "n_frames",
+    "n_bins",
+    "scale",
+    "top_db",
+    "version",
+)
+
+
+def _shape(shape: list[Any]) -> str:
+    from rich.markup import escape
+
+    return escape("[" + ", ".join(str(d) for d in shape) + "]")
+
+
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):.2f} MiB ({n:,} bytes)"
+
+
+def _print_info(info: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    model = Table(title=f"mbot info: {info['path']}", title_justify="left")
+    model.add_column("")
+    model.add_column("value", overflow="fold")
+    meta = info["mockingbot"]
+    if meta is not None:
+        ds = meta.get("dataset", {})
+        rows = [
+            ("model name", meta["model_name"]),
+            ("format version", str(meta["format_version"])),
+            ("preset", meta["preset"]),
+            ("training steps", f"{meta['training_steps']:,}"),
+            ("latent", f"{meta['latent_dim']} × {meta['latent_distribution']}"),
+            ("output", f"{meta['output']} (normalised, see spec)"),
+            ("phase recovery", meta["phase"]),
+            ("data set", f"{ds.get('name', '?')} ({ds.get('clips', '?')} clips)"),
+            ("license", ds.get("license") or "-"),
+            ("attribution", ds.get("attribution") or "-"),
+        ]
+        for key, value in rows:
+            model.add_row(key, str(value))
+    for t in info["inputs"]:
+        model.add_row("input", f"{t['name']}  {t['dtype']} {_shape(t['shape'])}")
+    for t in info["outputs"]:
+        model.add_row("output tensor", f"{t['name']}  {t['dtype']} {_shape(t['shape'])}")
+    model.add_row("opset", f"{info['opset']} (IR version {info['ir_version']})")
+    model.add_row("size", _size(info["size_bytes"]))
+    by_dtype = ", ".join(f"{k} {v:,}" for k, v in info["parameters_by_dtype"].items())
+    model.add_row("parameters", f"{info['parameters']:,}  ({by_dtype})")
+    model.add_row("producer", info["producer"] or "-")
+    if meta is not None:
+        ex = meta.get("exporter", {})
+        tools = ", ".join(
+            f"{k} {ex[k]}" for k in ("mockingbot", "tensorflow", "tf2onnx", "onnx") if k in ex
+        )
+        model.add_row("exported with", tools or "-")
+        if "precision" in ex:
+            model.add_row("weight storage", str(ex["precision"]))
+    hash_ok = info["content_hash_ok"]
+    model.add_row(
+        "content hash",
+        "not stored"
+        if hash_ok is None
+        else f"{info['content_hash'][:16]}… {'matches' if hash_ok else 'DOES NOT MATCH'}",
+    )
+    model.add_row("sha256 (file)", info["sha256"])
+    console.print(model, highlight=False)
+
+    if meta is not None:
+        spec = Table(title="spectrogram spec", title_justify="left")
+        spec.add_column("field")
+        spec.add_column("value", justify="right")
+        s = meta["spec"]
+        for key in [*_SPEC_ORDER, *sorted(set(s) - set(_SPEC_ORDER))]:
+            if key in s:
+                spec.add_row(key, str(s[key]))
+        console.print(spec, highlight=False)
+
+
+def info(
+    model: Path = typer.Argument(..., help="An ONNX model file.", show_default=False),
+    as_json: bool = typer.Option(False, "--json", help="Print everything as JSON."),
+) -> None:
+    """Show a model's metadata, spectrogram spec, input/output shapes, opset, size, parameters."""
+    from mockingbot.export.info import model_info
+
+    facts = model_info(model)
+    if as_json:
+        print_json(facts)
+    else:
+        _print_info(facts)
+    if facts["mockingbot_error"]:
+        err_console.print(
+            f"[yellow]warning:[/] {facts['mockingbot_error']}", highlight=False, soft_wrap=True
+        )
+    if facts["content_hash_ok"] is False:
+        err_console.print(
+            "[yellow]warning:[/] the graph or weights changed after export "
+            "(mbot.content_hash does not match)",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("info", epilog=_EPILOG, no_args_is_help=True)(info)
