@@ -59,6 +59,7 @@ class ModelConfig:
     n_noise_bands: int = 32
     f0_min_hz: float = 120.0
     f0_max_hz: float = 1600.0
+    noise_texture: bool = False
     disc_channels: tuple[int, ...] = (16, 32, 64, 128, 128)
     phase: str = "pghi"
 

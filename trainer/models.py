@@ -60,6 +60,7 @@ def _harmonic_generator(cfg: TrainConfig, name: str) -> keras.Model:
         n_noise_bands=m.n_noise_bands,
         f0_min_hz=m.f0_min_hz,
         f0_max_hz=m.f0_max_hz,
+        noise_texture=m.noise_texture,
         name="synth",
     )
     controls = layers.Conv1D(synth.n_controls, 3, padding="same", name="controls")(h)

@@ -20,7 +20,13 @@ from keras import layers, saving
 
 from mockingbot.spec import SpectrogramSpec
 
-__all__ = ["HarmonicNoiseSynth", "main_lobe_sigma_bins", "noise_band_matrix", "normalize_relative"]
+__all__ = [
+    "HarmonicNoiseSynth",
+    "main_lobe_sigma_bins",
+    "noise_band_matrix",
+    "normalize_relative",
+    "rayleigh_texture",
+]
 
 
 #: Levels may go this far below the spec's floor so that silence is reachable.
@@ -54,6 +60,18 @@ def noise_band_matrix(n_bands: int, n_bins: int) -> np.ndarray:
     return np.stack([np.interp(bins, centres, eye[i]) for i in range(n_bands)]).astype(np.float32)
 
 
+def rayleigh_texture(shape: tf.Tensor) -> tf.Tensor:
+    """Random per-cell magnitude factors with mean 1, distributed like |complex Gaussian|.
+
+    A real noise floor is not a smooth envelope: each STFT cell of noise has a Rayleigh-
+    distributed magnitude. Without this texture the discriminator can tell generated noise by
+    its smoothness alone, whatever its level, and the generator gets no useful signal about
+    how loud the noise should be. With it (training only) the two differ only in level.
+    """
+    u = tf.random.uniform(shape, minval=1e-7, maxval=1.0)
+    return tf.sqrt(-(4.0 / np.pi) * tf.math.log(u))  # Rayleigh with E = 1
+
+
 def normalize_relative(S_rel: tf.Tensor, spec: SpectrogramSpec) -> tf.Tensor:
     """TF twin of :meth:`SpectrogramSpec.normalize` for magnitudes relative to a full-scale sine.
 
@@ -79,6 +97,8 @@ class HarmonicNoiseSynth(layers.Layer):
         n_harmonics: K.
         n_noise_bands: B.
         f0_min_hz, f0_max_hz: f0 range; the f0 logit maps log-linearly onto it.
+        noise_texture: in training, multiply the noise by a random Rayleigh texture (see
+            :func:`rayleigh_texture`); at inference the smooth expected magnitude is emitted.
     """
 
     def __init__(
@@ -88,9 +108,11 @@ class HarmonicNoiseSynth(layers.Layer):
         n_noise_bands: int,
         f0_min_hz: float,
         f0_max_hz: float,
+        noise_texture: bool = False,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
+        self.noise_texture = bool(noise_texture)
         self.spec_dict = dict(spec)
         self.spec = SpectrogramSpec.from_dict(spec)
         self.n_harmonics = int(n_harmonics)
@@ -108,7 +130,7 @@ class HarmonicNoiseSynth(layers.Layer):
     def n_controls(self) -> int:
         return 1 + self.n_harmonics + self.n_noise_bands
 
-    def call(self, controls: tf.Tensor) -> tf.Tensor:
+    def call(self, controls: tf.Tensor, training: bool | None = None) -> tf.Tensor:
         s = self.spec
         K = self.n_harmonics
         f0_logit = controls[..., :1]
@@ -124,6 +146,8 @@ class HarmonicNoiseSynth(layers.Layer):
         harm = self._harmonic_peaks(f0, amp)
         noise_band = _db_to_amp(-level_range * tf.sigmoid(noise_logit))  # [B, T, Bn]
         noise = tf.tensordot(noise_band, self._band, axes=1)  # [B, T, F]
+        if training and self.noise_texture:
+            noise = noise * rayleigh_texture(tf.shape(noise))
         S_rel = tf.sqrt(tf.square(harm) + tf.square(noise) + 1e-12)
         return normalize_relative(S_rel, s)
 
@@ -164,5 +188,6 @@ class HarmonicNoiseSynth(layers.Layer):
             n_noise_bands=self.n_noise_bands,
             f0_min_hz=self.f0_min_hz,
             f0_max_hz=self.f0_max_hz,
+            noise_texture=self.noise_texture,
         )
         return config
