@@ -7,8 +7,9 @@ Pure ``onnx`` (no TensorFlow). The exporter runs these on tf2onnx's output so th
   change with whatever was built earlier in the process. :func:`canonicalize` renames every
   node and internal tensor by its position in the (already topologically sorted) graph;
 - the batch dimension of the input and output is called ``batch`` (:func:`name_batch_dim`);
-- a model can store its weights in half precision or as int8 (:func:`store_weights`) while
-  still computing in float32 (see ``docs/export.md`` for the measured trade-offs).
+- a model can store its weights in half precision (:func:`store_weights`) while still
+  computing in float32. int8 storage is implemented too, for ``benchmarks/export_bench.py``:
+  it was measured and is not offered by ``mbot export onnx`` (``docs/export.md``).
 
 Contents: :func:`canonicalize`, :func:`name_batch_dim`, :func:`store_weights`,
 :data:`WEIGHT_STORAGE`, :func:`serialize_without_metadata`.

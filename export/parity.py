@@ -2,11 +2,12 @@
 
 Pure numpy. The exporter runs the Keras generator in TensorFlow and the exported model in
 onnxruntime on the same latents (:func:`parity_latents`) and compares the normalised
-spectrograms with :func:`spectral_difference`; a larger difference than the precision's
-tolerance (:data:`TOLERANCE`) fails the export.
+spectrograms with :func:`spectral_difference`; a larger difference than
+:func:`parity_limit` (the precision's :data:`TOLERANCE`, scaled for outputs beyond [-1, 1])
+fails the export.
 
-Contents: :data:`N_PARITY`, :data:`PARITY_SEED`, :data:`TOLERANCE`, :func:`parity_latents`,
-:func:`spectral_difference`.
+Contents: :data:`N_PARITY`, :data:`PARITY_SEED`, :data:`TOLERANCE`, :func:`parity_limit`,
+:func:`parity_latents`, :func:`spectral_difference`.
 """
 
 from __future__ import annotations
@@ -17,18 +18,57 @@ from mockingbot.errors import ParameterError
 from mockingbot.runtime.latents import to_model_space
 from mockingbot.spec import SpectrogramSpec
 
-__all__ = ["N_PARITY", "PARITY_SEED", "TOLERANCE", "parity_latents", "spectral_difference"]
+__all__ = [
+    "N_PARITY",
+    "PARITY_SEED",
+    "TOLERANCE",
+    "parity_latents",
+    "parity_limit",
+    "spectral_difference",
+]
 
 #: Latents compared at export (the issue's 64: one batch, every latent direction exercised).
 N_PARITY = 64
 #: Seed of the parity latents: the same check on every export of a checkpoint.
 PARITY_SEED = 20240917
 
-#: Largest allowed max-abs difference (normalised units, the model's [-1, 1] scale) between
-#: TensorFlow and onnxruntime, per weight storage. fp32 is the issue's 1e-4; the others are
-#: ≈ 4× the worst difference measured on trained runs (docs/export.md): a looser bound would
-#: hide a broken conversion behind the rounding, a tighter one would fail good exports.
-TOLERANCE = {"fp32": 1e-4, "fp16": 5e-3, "int8": 8e-2}
+#: Largest allowed max-abs difference between TensorFlow and onnxruntime, per weight storage,
+#: for outputs within the spec's [-1, 1] range (see :func:`parity_limit` for larger ones).
+#: fp32 is the issue's 1e-4. fp16 weights are rounded to 11 significant bits and the harmonic
+#: synth amplifies that: 0.0149 on these latents (0.017 on 500) for a 2750-step run, so the
+#: bound is ≈ 3× that (docs/export.md). A looser bound would hide a broken conversion behind
+#: the rounding, a tighter one would fail good exports.
+TOLERANCE = {"fp32": 1e-4, "fp16": 5e-2}
+
+
+def parity_limit(precision: str, reference: np.ndarray, *, tolerance: float | None = None) -> float:
+    """The max-abs bound for ``precision``: :data:`TOLERANCE` × max(1, peak |reference|).
+
+    ``tolerance`` replaces the precision's :data:`TOLERANCE` (``--parity-tolerance``).
+
+    For a generator whose output stays in the spec's [-1, 1] range (the harmonic generator
+    clips in its graph) this is the plain absolute tolerance. A generator with an unbounded
+    output (the 2022 dense generator reaches ±8600 after 200 steps) computes with float32
+    values that large, and two correct implementations that sum in a different order differ
+    by a few float32 steps *of those values* (≈ 1e-6 of the peak); the bound scales with the
+    peak so that such a model is judged by the same relative precision. A wrong conversion
+    is off by the size of the values themselves and still fails.
+
+    Raises:
+        ParameterError: unknown precision.
+    """
+    if precision not in TOLERANCE:
+        raise ParameterError(
+            f"unknown precision {precision!r} (known: {', '.join(sorted(TOLERANCE))})"
+        )
+    if tolerance is None:
+        tolerance = TOLERANCE[precision]
+    elif isinstance(tolerance, bool) or not (0.0 < float(tolerance) < float("inf")):
+        raise ParameterError(f"--parity-tolerance must be a positive number, got {tolerance!r}")
+    peak = float(np.max(np.abs(reference), initial=0.0))
+    if not np.isfinite(peak):
+        return 0.0  # a non-finite reference can never pass
+    return float(tolerance) * max(1.0, peak)
 
 
 def parity_latents(

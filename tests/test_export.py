@@ -23,7 +23,7 @@ from typer.testing import CliRunner  # noqa: E402
 
 from conftest import synth_meow  # noqa: E402
 from mockingbot.cli.main import app  # noqa: E402
-from mockingbot.errors import ModelError  # noqa: E402
+from mockingbot.errors import ModelError, ParameterError  # noqa: E402
 from mockingbot.export import parity as parity_mod  # noqa: E402
 from mockingbot.export.info import model_info  # noqa: E402
 from mockingbot.export.onnx_export import default_output, export_onnx  # noqa: E402
@@ -215,14 +215,6 @@ def test_smaller_weight_storage_keeps_parity_within_its_own_tolerance(
     assert info["content_hash_ok"] is True
 
 
-def test_int8_weights_quarter_the_weight_bytes(exported, run_dir: Path, tmp_path: Path) -> None:
-    res = export_onnx(run_dir, tmp_path / "int8.onnx", precision="int8")
-    assert res.parity["max_abs"] <= parity_mod.TOLERANCE["int8"]
-    info = model_info(res.path)
-    assert info["parameters_by_dtype"]["int8"] > info["parameters_by_dtype"]["float"]
-    assert res.size_bytes < 0.45 * exported.size_bytes
-
-
 # ---------------------------------------------------------------------------- CLI
 def test_cli_prints_summary_table_and_parity_figure(run_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "cli.onnx"
@@ -303,9 +295,9 @@ def test_unknown_checkpoint_step_lists_the_kept_ones(run_dir: Path, tmp_path: Pa
         (["-o", "{tmp}/nowhere/m.onnx"], "does not exist"),
         (["-o", "/sys/m.onnx"], "not writable"),
         (["-o", "{tmp}/m.txt"], "must end in .onnx"),
-        (["-o", "{tmp}/m.onnx", "--fp16", "--quantize"], "exclude each other"),
         (["-o", "{tmp}/m.onnx", "--opset", "9"], "--opset must be between"),
         (["-o", "{tmp}/m.onnx", "--name", " "], "--name must not be empty"),
+        (["-o", "{tmp}/m.onnx", "--parity-tolerance", "0"], "must be a positive number"),
     ],
 )
 def test_bad_output_and_options_fail_in_one_line(
@@ -314,6 +306,12 @@ def test_bad_output_and_options_fail_in_one_line(
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     result = CliRunner().invoke(app, ["export", "onnx", str(run_dir), *args])
     assert fragment in _one_line_error(result)
+    _no_onnx_left(tmp_path)
+
+
+def test_unoffered_precision_is_refused_before_any_work(run_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(ParameterError, match="precision must be one of fp32, fp16"):
+        export_onnx(run_dir, tmp_path / "m.onnx", precision="int8")
     _no_onnx_left(tmp_path)
 
 
