@@ -14,9 +14,11 @@ creature correlate at ``1 − s²``. For a uniform U(−1, 1) latent the same mi
 Gaussian space and is mapped through ``2·Φ(x) − 1`` (an exact map from N(0, 1) onto
 U(−1, 1)), which keeps that marginal exact too.
 
-Each creature also gets traits drawn once: a *size* (log-uniform, passed to post-processing
-as a pitch/formant scale so a pack holds small and large animals) and the jitter Godot's
-``AudioStreamRandomizer`` applies at play time (``random_pitch``, ``random_volume_offset_db``).
+Each creature also gets traits drawn once: a *size* (log-uniform over a size range, default
+:data:`SIZE_RANGE`, passed to post-processing as a pitch/formant scale so a pack holds small
+and large animals) and the jitter Godot's ``AudioStreamRandomizer`` applies at play time
+(``random_pitch``, ``random_volume_offset_db``). The three come from three separate uniform
+draws, so choosing another size range moves only the sizes, never the jitter or the latents.
 
 Determinism: every number here is a pure function of ``(pack seed, creature index,
 variation index)`` through numpy's :class:`~numpy.random.SeedSequence` spawn keys, never of
@@ -28,6 +30,7 @@ latent from it.
 Contents:
 
 - :class:`CreatureTraits`, :func:`creature_traits` — size and play-time jitter.
+- :func:`validate_size_range` — check a ``(MIN, MAX)`` creature size range.
 - :func:`creature_center` — the creature's point ``c`` (Gaussian space).
 - :func:`latent_seed`, :func:`variation_noise`, :func:`mix` — one variation.
 - :func:`sound_latent`, :func:`sound_latents` — latents ready for the generator.
@@ -50,6 +53,7 @@ __all__ = [
     "DEFAULT_MUTATE_SPREAD",
     "DEFAULT_SPREAD",
     "PITCH_JITTER_RANGE",
+    "SIZE_LIMITS",
     "SIZE_RANGE",
     "VOLUME_JITTER_DB_RANGE",
     "CreatureTraits",
@@ -62,6 +66,7 @@ __all__ = [
     "sound_latents",
     "to_model_space",
     "validate_seed",
+    "validate_size_range",
     "validate_spread",
     "variation_noise",
 ]
@@ -73,6 +78,10 @@ DEFAULT_MUTATE_SPREAD = 0.25
 #: Creature size range (log-uniform). 1 = as the model renders it; > 1 a larger animal
 #: (lower pitch and formants), < 1 a smaller one. ±0.6 and +0.5 octaves around natural size.
 SIZE_RANGE = (0.75, 1.4)
+#: Sizes a size range may span: what ``postprocess.change_size`` accepts (its ``SIZE_RANGE``,
+#: two octaves each way). Not imported from there: postprocess loads scipy.signal (~1 s) and
+#: this module stays light; a test keeps the two equal.
+SIZE_LIMITS = (0.25, 4.0)
 #: Range of Godot's ``random_pitch`` per creature (pitch drawn from [1/r, r] at play time).
 PITCH_JITTER_RANGE = (1.02, 1.10)
 #: Range of Godot's ``random_volume_offset_db`` per creature (offset drawn from [−v, v] dB).
@@ -93,7 +102,8 @@ class CreatureTraits:
     """Per-creature values that are not latents.
 
     Attributes:
-        size: pitch/formant scale for post-processing, in :data:`SIZE_RANGE`.
+        size: pitch/formant scale for post-processing, in the pack's size range
+            (default :data:`SIZE_RANGE`).
         random_pitch: Godot ``AudioStreamRandomizer.random_pitch`` (≥ 1).
         random_volume_offset_db: Godot ``random_volume_offset_db`` (≥ 0 dB).
     """
@@ -123,6 +133,37 @@ def validate_spread(spread: object) -> float:
     return value
 
 
+def validate_size_range(size_range: object, *, name: str = "size range") -> tuple[float, float]:
+    """Return ``size_range`` as ``(MIN, MAX)`` floats, or raise :class:`ParameterError`.
+
+    A size range is two numbers with ``SIZE_LIMITS[0] ≤ MIN ≤ MAX ≤ SIZE_LIMITS[1]``;
+    ``MIN == MAX`` gives every creature exactly that size (``(1, 1)``: the model's natural
+    size, what evaluation wants). ``name`` is how the message calls it (e.g.
+    ``"--size-range"``).
+
+    Examples:
+        >>> validate_size_range([1, 1])
+        (1.0, 1.0)
+    """
+    lo_ok, hi_ok = SIZE_LIMITS
+    try:
+        lo, hi = size_range  # type: ignore[misc]
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} must be two sizes (MIN, MAX), got {size_range!r}") from None
+    for v in (lo, hi):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise ParameterError(f"{name} must be two numbers (MIN, MAX), got {size_range!r}")
+    lo, hi = float(lo), float(hi)
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo_ok <= lo and hi <= hi_ok):
+        raise ParameterError(
+            f"{name} {lo:g}:{hi:g}: sizes must be between {lo_ok:g} and {hi_ok:g} "
+            "(0.5 = an octave higher, 2 = an octave lower)"
+        )
+    if lo > hi:
+        raise ParameterError(f"{name} {lo:g}:{hi:g}: MIN must not exceed MAX")
+    return (lo, hi)
+
+
 def _check_index(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
         raise ParameterError(f"{name} must be a non-negative integer, got {value!r}")
@@ -146,21 +187,38 @@ def creature_center(seed: int, creature: int, *, latent_dim: int) -> np.ndarray:
     return _rng(seed, _KEY_CENTER, creature).standard_normal(int(latent_dim))
 
 
-def creature_traits(seed: int, creature: int) -> CreatureTraits:
+def creature_traits(
+    seed: int, creature: int, *, size_range: tuple[float, float] = SIZE_RANGE
+) -> CreatureTraits:
     """Size and play-time jitter of a creature, a pure function of ``(seed, creature)``.
 
-    Values are rounded (size to 4 decimals, jitter to 3) so the manifest and ``.tres``
-    files print them exactly and post-processing uses exactly what the manifest says.
+    Three uniforms ``u0, u1, u2`` are drawn for every creature whatever the size range;
+    the size is ``MIN · (MAX / MIN) ** u0`` (log-uniform) and the jitter uses ``u1`` and
+    ``u2``, so a different ``size_range`` changes the sizes and nothing else.
+
+    Values are rounded (size to 4 decimals, then kept inside ``size_range``; jitter to 3)
+    so the manifest and ``.tres`` files print them exactly and post-processing uses exactly
+    what the manifest says. With ``MIN == MAX`` every size is exactly ``MIN``.
+
+    Args:
+        seed: the pack seed.
+        creature: the creature index.
+        size_range: ``(MIN, MAX)`` of the log-uniform size, see :func:`validate_size_range`.
+
+    Examples:
+        >>> creature_traits(0, 3, size_range=(1.0, 1.0)).size
+        1.0
     """
     seed = validate_seed(seed)
     creature = _check_index("creature", creature)
+    lo, hi = validate_size_range(size_range)
     u = _rng(seed, _KEY_TRAITS, creature).random(3)
-    lo, hi = SIZE_RANGE
     size = math.exp(math.log(lo) + u[0] * (math.log(hi) - math.log(lo)))
+    size = min(max(round(size, 4), lo), hi)
     pitch = PITCH_JITTER_RANGE[0] + u[1] * (PITCH_JITTER_RANGE[1] - PITCH_JITTER_RANGE[0])
     vol = VOLUME_JITTER_DB_RANGE[0] + u[2] * (VOLUME_JITTER_DB_RANGE[1] - VOLUME_JITTER_DB_RANGE[0])
     return CreatureTraits(
-        size=round(size, 4), random_pitch=round(pitch, 3), random_volume_offset_db=round(vol, 3)
+        size=size, random_pitch=round(pitch, 3), random_volume_offset_db=round(vol, 3)
     )
 
 

@@ -25,8 +25,8 @@ ranges of creatures, so each ``.tres`` is complete inside one shard, and writes
 joins shard folders into one pack identical to an unsharded render.
 
 Public API: :class:`PackSettings`, :func:`plan_pack`, :func:`parse_shard`,
-:func:`shard_creatures`, :func:`render_pack`, :func:`merge_shards`, :func:`mutate_sound`,
-:func:`verify_pack`, :class:`PackResult`.
+:func:`parse_size_range`, :func:`shard_creatures`, :func:`render_pack`, :func:`merge_shards`,
+:func:`mutate_sound`, :func:`verify_pack`, :class:`PackResult`.
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ __all__ = [
     "merge_shards",
     "mutate_sound",
     "parse_shard",
+    "parse_size_range",
     "plan_pack",
     "render_pack",
     "shard_creatures",
@@ -108,6 +109,8 @@ _JOURNAL_VERSION = 1
 _OS_JUNK = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 _SHARD_MANIFEST = re.compile(r"^manifest\.shard-(\d+)-of-(\d+)\.json$")
 _SHARD_ARG = re.compile(r"^\s*(-?\d+)\s*/\s*(-?\d+)\s*$")
+#: ``arguments`` key of the creature size range; written only when it is not the default.
+_SIZE_RANGE_KEY = "size_range"
 
 
 # ============================================================================ settings and plan
@@ -135,6 +138,11 @@ class PackSettings:
         sample_rate: ``"native"`` (the model's rate) or an output rate in Hz.
         audio_format: ``"wav"`` (16-bit PCM) or ``"ogg"`` (Vorbis).
         loudness: integrated loudness target in LUFS.
+        size_range: ``(MIN, MAX)`` of the creatures' log-uniform sizes (``(1, 1)``: every
+            creature at the model's natural size). Recorded in ``arguments`` only when it
+            differs from :data:`~.latents.SIZE_RANGE`, so packs with the default keep the
+            bytes they had before the option existed, and a manifest without the key reads
+            back as the default.
     """
 
     name: str = ""
@@ -146,8 +154,11 @@ class PackSettings:
     sample_rate: int | str = "native"
     audio_format: str = "wav"
     loudness: float = DEFAULT_LOUDNESS_LUFS
+    size_range: tuple[float, float] = lat.SIZE_RANGE
 
     def __post_init__(self) -> None:
+        # Normalised to a float tuple so a range read from JSON (a list) compares equal.
+        object.__setattr__(self, "size_range", lat.validate_size_range(self.size_range))
         _positive_int("count", self.count)
         _positive_int("creatures", self.creatures)
         _positive_int("variations", self.variations)
@@ -178,8 +189,11 @@ class PackSettings:
         plan_pack(self.count, self.creatures, self.variations)
 
     def arguments(self) -> dict[str, Any]:
-        """The manifest's ``arguments`` record (JSON-ready, fixed key order)."""
-        return {
+        """The manifest's ``arguments`` record (JSON-ready, fixed key order).
+
+        ``size_range`` comes last and only when it is not the default (see the class doc).
+        """
+        args = {
             "name": self.name,
             "count": self.count,
             "creatures": self.creatures,
@@ -192,10 +206,13 @@ class PackSettings:
             "format": self.audio_format,
             "loudness": float(self.loudness),
         }
+        if self.size_range != lat.SIZE_RANGE:
+            args[_SIZE_RANGE_KEY] = list(self.size_range)
+        return args
 
     @classmethod
     def from_arguments(cls, args: Mapping[str, Any]) -> PackSettings:
-        """Inverse of :meth:`arguments` (reads a manifest back)."""
+        """Inverse of :meth:`arguments` (reads a manifest back; no ``size_range``: the default)."""
         try:
             return cls(
                 name=args["name"],
@@ -207,6 +224,7 @@ class PackSettings:
                 sample_rate=args["sample_rate"],
                 audio_format=args["format"],
                 loudness=args["loudness"],
+                size_range=args.get(_SIZE_RANGE_KEY, lat.SIZE_RANGE),
             )
         except KeyError as exc:
             raise PackError(f"manifest arguments lack {exc.args[0]!r}") from None
@@ -293,6 +311,30 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
     if not 1 <= i <= n:
         raise ParameterError(f"--shard {text}: the shard index must be between 1 and {n}")
     return (i, n)
+
+
+def parse_size_range(text: str | None) -> tuple[float, float]:
+    """``"0.5:2"`` → ``(0.5, 2.0)``; ``None`` → the default :data:`~.latents.SIZE_RANGE`.
+
+    Raises:
+        ParameterError: not ``MIN:MAX``, or outside :func:`~.latents.validate_size_range`.
+
+    Examples:
+        >>> parse_size_range("1:1")
+        (1.0, 1.0)
+    """
+    if text is None:
+        return lat.SIZE_RANGE
+    parts = str(text).split(":")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        values = (float(parts[0]), float(parts[1]))
+    except ValueError:
+        raise ParameterError(
+            f"--size-range must look like MIN:MAX (e.g. 1:1 or 0.5:2), got {text!r}"
+        ) from None
+    return lat.validate_size_range(values, name="--size-range")
 
 
 def shard_creatures(n_creatures: int, shard: tuple[int, int] | None) -> range:
@@ -514,7 +556,10 @@ def _describe_difference(old: Mapping[str, Any], header: Mapping[str, Any]) -> s
     if old.get("created_by", header["created_by"]) != header["created_by"]:
         return f"it was started by {old.get('created_by')}, this is {header['created_by']}"
     a, b = old.get("arguments", {}), header["arguments"]
-    diffs = [f"{k} {a.get(k)!r} vs {b.get(k)!r}" for k in b if a.get(k) != b.get(k)]
+    keys = [*b, *(k for k in a if k not in b)]
+    absent = {_SIZE_RANGE_KEY: list(lat.SIZE_RANGE)}  # recorded only when not the default
+    a, b = ({k: args.get(k, absent.get(k)) for k in keys} for args in (a, b))
+    diffs = [f"{k} {a[k]!r} vs {b[k]!r}" for k in keys if a[k] != b[k]]
     return "its arguments differ (" + ", ".join(diffs) + ")"
 
 
@@ -940,7 +985,9 @@ def render_pack(
     else:
         journal.start(header)
 
-    traits = {c: lat.creature_traits(settings.seed, c) for c in ours}
+    traits = {
+        c: lat.creature_traits(settings.seed, c, size_range=settings.size_range) for c in ours
+    }
     jobs = [
         _Job(c, v, lat.latent_seed(settings.seed, c, v), traits[c].size)
         for c in ours

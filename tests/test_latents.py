@@ -100,6 +100,76 @@ def test_creature_traits_are_deterministic_rounded_and_in_range() -> None:
         assert t.size == round(t.size, 4) and t.random_pitch == round(t.random_pitch, 3)
 
 
+def test_default_creature_traits_are_pinned_so_default_packs_never_change() -> None:
+    # The values packs rendered before --size-range existed got; they must stay.
+    assert lat.creature_traits(0, 0) == lat.CreatureTraits(1.353, 1.053, 1.496)
+    assert lat.creature_traits(0, 1) == lat.CreatureTraits(1.0833, 1.086, 1.433)
+    assert lat.creature_traits(0, 2) == lat.creature_traits(0, 2, size_range=(0.75, 1.4))
+    assert lat.creature_traits(0, 2).size == 0.7755
+
+
+def test_an_equal_size_range_gives_every_creature_exactly_that_size() -> None:
+    for size in (1.0, 0.25, 4.0, 1.23456):
+        traits = [lat.creature_traits(3, c, size_range=(size, size)) for c in range(50)]
+        assert {t.size for t in traits} == {size}
+        assert all(type(t.size) is float for t in traits)
+
+
+def test_a_size_range_moves_the_sizes_and_nothing_else() -> None:
+    default = [lat.creature_traits(9, c) for c in range(300)]
+    wide = [lat.creature_traits(9, c, size_range=(0.5, 2.0)) for c in range(300)]
+    assert [(t.random_pitch, t.random_volume_offset_db) for t in wide] == [
+        (t.random_pitch, t.random_volume_offset_db) for t in default
+    ]
+    sizes = np.array([t.size for t in wide])
+    assert sizes.min() >= 0.5 and sizes.max() <= 2.0
+    assert sizes.min() < 0.55 and sizes.max() > 1.8  # the whole range is used
+    assert 0.4 < (sizes < 1.0).mean() < 0.6  # log-uniform: 1 is the geometric mean
+    # The same uniform draw places each creature: a smaller creature stays smaller.
+    d = np.array([t.size for t in default])
+    assert np.all(~(d[:, None] < d[None, :]) | (sizes[:, None] <= sizes[None, :]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    a=st.floats(lat.SIZE_LIMITS[0], lat.SIZE_LIMITS[1]),
+    b=st.floats(lat.SIZE_LIMITS[0], lat.SIZE_LIMITS[1]),
+    creature=st.integers(0, 10_000),
+)
+def test_sizes_stay_inside_any_allowed_range(a: float, b: float, creature: int) -> None:
+    lo, hi = min(a, b), max(a, b)
+    t = lat.creature_traits(1, creature, size_range=(lo, hi))
+    assert lo <= t.size <= hi
+    assert t.random_pitch == lat.creature_traits(1, creature).random_pitch
+
+
+def test_size_limits_are_what_post_processing_accepts() -> None:
+    from mockingbot.runtime import postprocess
+
+    assert lat.SIZE_LIMITS == postprocess.SIZE_RANGE
+    assert lat.SIZE_LIMITS[0] <= lat.SIZE_RANGE[0] <= lat.SIZE_RANGE[1] <= lat.SIZE_LIMITS[1]
+
+
+@pytest.mark.parametrize(
+    ("size_range", "message"),
+    [
+        ((2.0, 1.0), "MIN must not exceed MAX"),
+        ((0.0, 1.0), "between 0.25 and 4"),
+        ((0.2, 1.0), "between 0.25 and 4"),
+        ((1.0, 4.5), "between 0.25 and 4"),
+        ((float("nan"), 1.0), "between 0.25 and 4"),
+        ((1.0, float("inf")), "between 0.25 and 4"),
+        ((1.0,), "two sizes"),
+        ("ab", "two numbers"),
+        (1.0, "two sizes"),
+        ((True, 1.0), "two numbers"),
+    ],
+)
+def test_bad_size_ranges_are_refused(size_range, message: str) -> None:
+    with pytest.raises(ParameterError, match=message):
+        lat.creature_traits(0, 0, size_range=size_range)
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [

@@ -6,6 +6,7 @@ takes a fraction of a second.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -174,11 +175,59 @@ def test_shards_partition_the_creatures_contiguously() -> None:
         ({"seed": -1}, "seed"),
         ({"name": "a/b"}, "folder name"),
         ({"count": 0}, "count"),
+        ({"size_range": (2.0, 1.0)}, "MIN must not exceed MAX"),
+        ({"size_range": (0.1, 1.0)}, "between 0.25 and 4"),
+        ({"size_range": (1.0, 8.0)}, "between 0.25 and 4"),
+        ({"size_range": "1:1"}, "two"),
     ],
 )
 def test_settings_refuse_bad_values(changes: dict, message: str) -> None:
     with pytest.raises(ParameterError, match=message):
         P.PackSettings(**{"count": 4, **changes})
+
+
+def test_the_default_size_range_leaves_the_arguments_record_as_it_was() -> None:
+    # Exactly the record packs had before --size-range existed: their bytes must not change.
+    assert SETTINGS.arguments() == {
+        "name": "",
+        "count": 14,
+        "creatures": 3,
+        "variations": None,
+        "seed": 5,
+        "spread": 0.35,
+        "sample_rate": 16000,
+        "format": "wav",
+        "loudness": -18.0,
+    }
+    assert P.PackSettings(size_range=(0.75, 1.4)) == P.PackSettings()
+
+
+def test_a_size_range_is_recorded_and_read_back_and_an_old_manifest_means_the_default() -> None:
+    natural = P.PackSettings(count=4, size_range=[1, 1])  # as JSON gives it back
+    assert natural.size_range == (1.0, 1.0)
+    args = natural.arguments()
+    assert list(args)[-1] == "size_range" and args["size_range"] == [1.0, 1.0]
+    assert P.PackSettings.from_arguments(json.loads(json.dumps(args))) == natural
+    old = SETTINGS.arguments()
+    assert "size_range" not in old
+    assert P.PackSettings.from_arguments(old).size_range == lat.SIZE_RANGE
+
+
+def test_parse_size_range_reads_min_colon_max() -> None:
+    assert P.parse_size_range("1:1") == (1.0, 1.0)
+    assert P.parse_size_range(" 0.5 : 2 ") == (0.5, 2.0)
+    assert P.parse_size_range(None) == lat.SIZE_RANGE
+    for bad, message in [
+        ("2:1", "MIN must not exceed MAX"),
+        ("0:1", "between 0.25 and 4"),
+        ("abc", "MIN:MAX"),
+        ("1", "MIN:MAX"),
+        ("1:2:3", "MIN:MAX"),
+        ("", "MIN:MAX"),
+        ("nan:1", "between 0.25 and 4"),
+    ]:
+        with pytest.raises(ParameterError, match=message):
+            P.parse_size_range(bad)
 
 
 # ---------------------------------------------------------------------------- structure
@@ -460,6 +509,76 @@ def test_an_unwritable_place_is_a_pack_error(model: GeneratorModel, tmp_path: Pa
         P.render_pack(model, blocker / "pack", P.PackSettings(count=1))
     with pytest.raises(PackError, match="is a file"):
         P.render_pack(model, blocker, P.PackSettings(count=1))
+
+
+# ---------------------------------------------------------------------------- size range
+NATURAL = P.PackSettings(**{**SETTINGS.__dict__, "size_range": (1.0, 1.0)})
+
+
+@pytest.fixture(scope="module")
+def natural(tmp_path_factory: pytest.TempPathFactory, model: GeneratorModel) -> Path:
+    """The reference pack with every creature at the model's natural size."""
+    out = tmp_path_factory.mktemp("natural") / "pack"
+    P.render_pack(model, out, NATURAL)
+    return out
+
+
+def test_size_range_1_1_puts_every_creature_at_natural_size_and_keeps_voices_and_jitter(
+    reference: Path, natural: Path, model: GeneratorModel
+) -> None:
+    ref = fmt.read_manifest(reference / "manifest.json")
+    m = fmt.read_manifest(natural / "manifest.json")
+    assert m["arguments"] == {**ref["arguments"], "size_range": [1.0, 1.0]}
+    assert [c["size"] for c in m["creatures"]] == [1.0, 1.0, 1.0]
+    assert any(c["size"] != 1.0 for c in ref["creatures"])
+    keep = ("id", "random_pitch", "random_volume_offset_db", "resource", "sounds")
+    assert [[c[k] for k in keep] for c in m["creatures"]] == [
+        [c[k] for k in keep] for c in ref["creatures"]
+    ]
+    # Same latent for every sound; only the post-processing size differs.
+    assert [s["latent_seed"] for s in m["sounds"]] == [s["latent_seed"] for s in ref["sounds"]]
+    d = model.latent_dim
+    for s in m["sounds"]:
+        np.testing.assert_array_equal(
+            lat.latent_from_manifest(m, s["id"], latent_dim=d),
+            lat.latent_from_manifest(ref, s["id"], latent_dim=d),
+        )
+        assert s["duration_s"] <= model.spec.duration_s + 0.01  # not stretched
+    assert {s["sha256"] for s in m["sounds"]}.isdisjoint(s["sha256"] for s in ref["sounds"])
+    assert P.verify_pack(natural) == []
+
+
+def test_a_pack_with_a_size_range_resumes_merges_and_mutates(
+    natural: Path, model: GeneratorModel, tmp_path: Path
+) -> None:
+    # Resume after a crash: journal header (with size_range) and half the sounds survive.
+    out = tmp_path / "crashed"
+    shutil.copytree(natural, out)
+    m = fmt.read_manifest(out / "manifest.json")
+    for name in ("manifest.json", "index.html", "contact_sheet.png", "ATTRIBUTION.txt"):
+        (out / name).unlink()
+    header = P._journal_header(dataclasses.replace(NATURAL, name="tiny"), model, None)
+    assert header["arguments"]["size_range"] == [1.0, 1.0]
+    lines = [
+        {"sound": s, "thumb_sha256": sha256_file(out / "thumbs" / f"{s['id']}.png")}
+        for s in m["sounds"][:7]
+    ]
+    (out / ".mbot-progress.jsonl").write_text("".join(map(_journal_line, [header, *lines])))
+    for s in m["sounds"][7:]:
+        (out / s["file"]).unlink()
+    with pytest.raises(PackError, match=r"size_range \[1\.0, 1\.0\] vs \[0\.75, 1\.4\]"):
+        P.render_pack(model, out, SETTINGS, resume=True)  # the default range is another pack
+    result = P.render_pack(model, out, NATURAL, resume=True)
+    assert (result.reused, result.rendered) == (7, 7)
+    _assert_same_tree(natural, out)
+    # Shards merge (the merge reads the size range back from the shard manifests).
+    for i in (1, 2):
+        P.render_pack(model, tmp_path / "shards", NATURAL, shard=(i, 2))
+    P.merge_shards([tmp_path / "shards"])
+    _assert_same_tree(natural, tmp_path / "shards")
+    # Mutate keeps the parent's (natural) size.
+    P.mutate_sound(model, out, "creature_002_v01", count=2)
+    assert fmt.read_manifest(out / "manifest.json")["creatures"][-1]["size"] == 1.0
 
 
 # ---------------------------------------------------------------------------- shards

@@ -99,6 +99,10 @@ def test_without_out_the_pack_goes_to_packs_slash_name(
         (["--batch-size", "0"], "batch size"),
         (["--threads", "0"], "threads"),
         (["--resume", "--force"], "exclude each other"),
+        (["--size-range", "2:1"], "MIN must not exceed MAX"),
+        (["--size-range", "0:1"], "between 0.25 and 4"),
+        (["--size-range", "abc"], "--size-range must look like MIN:MAX"),
+        (["--size-range", "1"], "--size-range must look like MIN:MAX"),
     ],
 )
 def test_bad_render_options_exit_2_with_one_line(
@@ -139,6 +143,26 @@ def test_folder_problems_exit_2_with_one_line(model_path: Path, tmp_path: Path) 
     )
     assert "not a MockingBot pack" in line
     assert (mine / "notes.txt").read_text() == "keep me"
+
+
+def test_size_range_1_1_renders_every_creature_at_natural_size_and_resumes(
+    model_path: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "natural"
+    args = [*PACK_ARGS, "--model", model_path, "--out", out, "--size-range", "1:1"]
+    assert _mbot("render-pack", *args).exit_code == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["arguments"]["size_range"] == [1.0, 1.0]
+    assert [c["size"] for c in manifest["creatures"]] == [1.0, 1.0, 1.0]
+    again = _mbot("render-pack", *args, "--resume")
+    assert again.exit_code == 0, again.output
+    assert "0 sounds rendered, 14 already done" in again.stdout
+    wider = [*PACK_ARGS, "--model", model_path, "--out", out, "--size-range", "0.5:2"]
+    line = _one_error_line(_mbot("render-pack", *wider, "--resume"))
+    assert "size_range [1.0, 1.0] vs [0.5, 2.0]" in line
+    default = [*PACK_ARGS, "--model", model_path, "--out", out]
+    line = _one_error_line(_mbot("render-pack", *default, "--resume"))
+    assert "size_range [1.0, 1.0] vs [0.75, 1.4]" in line
 
 
 def test_shards_merge_through_the_cli_into_the_unsharded_pack(

@@ -33,6 +33,8 @@ Examples:
 
   mbot render-pack --model meows.onnx --format ogg --sample-rate 48000
 
+  mbot render-pack --count 200 --size-range 1:1 --out packs/natural
+
   mbot render-pack --count 10000 --out packs/big --shard 2/4
 
   mbot render-pack --count 500 --out packs/demo --resume
@@ -40,6 +42,11 @@ Examples:
 The same model and arguments always give a byte-identical pack.
 
 Without --out the pack goes to packs/<name>.
+
+--size-range MIN:MAX: creature sizes, log-uniform (default 0.75:1.4).
+
+1:1 renders every creature at the model's natural size (e.g. to evaluate);
+0.5:2 spans an octave higher to an octave lower (allowed: 0.25 to 4).
 
 --resume completes an interrupted render (same arguments); --force replaces an existing pack.
 mbot never deletes files it did not write.
@@ -178,6 +185,14 @@ def render_pack_command(
     spread: float = typer.Option(
         0.35, "--spread", help="How far variations stray from their creature (0–1)."
     ),
+    size_range: str | None = typer.Option(
+        None,
+        "--size-range",
+        metavar="MIN:MAX",
+        help="Creature sizes, log-uniform (default 0.75:1.4; 1:1 = the model's natural size; "
+        "> 1 larger and lower, < 1 smaller and higher; 0.25–4).",
+        show_default=False,
+    ),
     shard: str | None = typer.Option(
         None, "--shard", help="Render only part I of N (1-based), e.g. 2/4.", show_default=False
     ),
@@ -210,13 +225,20 @@ def _render(
     audio_format: str,
     loudness: float,
     spread: float,
+    size_range: str | None,
     shard: str | None,
     resume: bool,
     force: bool,
     batch_size: int,
     threads: int | None,
 ) -> None:
-    from ..runtime.pack import PackSettings, folder_name, parse_shard, render_pack
+    from ..runtime.pack import (
+        PackSettings,
+        folder_name,
+        parse_shard,
+        parse_size_range,
+        render_pack,
+    )
 
     t0 = time.perf_counter()
     shard_spec = parse_shard(shard)
@@ -230,6 +252,7 @@ def _render(
         sample_rate=_sample_rate(sample_rate),
         audio_format=audio_format.strip().lower(),
         loudness=loudness,
+        size_range=parse_size_range(size_range),
     )
     gen = _load_model(model, threads)
     if out is None:
