@@ -76,3 +76,47 @@ def test_version_flag() -> None:
         timeout=60,
     ).stdout
     assert out.strip() == f"mbot {__version__}"
+
+
+# A runtime-only install (no ``[train]`` extra), imitated by making its modules unimportable.
+_WITHOUT_TRAIN_EXTRA = (
+    "import sys\n"
+    "for name in ('tensorflow', 'keras', 'tf2onnx', 'onnx', 'tensorboard'):\n"
+    "    sys.modules[name] = None  # `import name` now raises ImportError\n"
+    "from mockingbot.cli.main import main\n"
+    "sys.argv = ['mbot', *sys.argv[1:]]\n"
+    "main()\n"
+)
+
+
+def _mbot_without_train_extra(*args: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _WITHOUT_TRAIN_EXTRA, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_without_the_train_extra_rendering_works_and_training_says_what_to_install(
+    tmp_path,
+) -> None:
+    from conftest import make_tiny_onnx
+
+    model = make_tiny_onnx(tmp_path / "tiny.onnx")
+    rendered = _mbot_without_train_extra(
+        "render-pack", "--model", model, "--count", "3", "--out", tmp_path / "pack"
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    assert (tmp_path / "pack" / "manifest.json").is_file()
+    info = _mbot_without_train_extra("info", model)
+    assert info.returncode == 0, info.stderr
+    for args in (
+        ["train", tmp_path, "--out", tmp_path / "run"],
+        ["export", "onnx", tmp_path / "run", "-o", tmp_path / "m.onnx"],
+    ):
+        done = _mbot_without_train_extra(*args)
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        assert done.returncode == 2, done.stderr
+        assert len(lines) == 1 and "mockingbot[train]" in lines[0], done.stderr
+    assert not (tmp_path / "run").exists() and not (tmp_path / "m.onnx").exists()
