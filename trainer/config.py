@@ -60,6 +60,7 @@ class ModelConfig:
     f0_min_hz: float = 120.0
     f0_max_hz: float = 1600.0
     noise_texture: bool = False
+    peak_shape: str = "gaussian"
     disc_channels: tuple[int, ...] = (16, 32, 64, 128, 128)
     phase: str = "pghi"
 
@@ -126,6 +127,7 @@ class TrainConfig:
         _one_of("model.discriminator", m.discriminator, _DISCRIMINATORS)
         _one_of("model.latent_distribution", m.latent_distribution, ("normal", "uniform"))
         _one_of("model.phase", m.phase, ("pghi", "zero"))
+        _one_of("model.peak_shape", m.peak_shape, ("rational", "gaussian"))
         _one_of("train.loss", t.loss, _LOSSES)
         _one_of("train.strategy", t.strategy, _STRATEGIES)
         for a in t.augment:

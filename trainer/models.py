@@ -61,6 +61,7 @@ def _harmonic_generator(cfg: TrainConfig, name: str) -> keras.Model:
         f0_min_hz=m.f0_min_hz,
         f0_max_hz=m.f0_max_hz,
         noise_texture=m.noise_texture,
+        peak_shape=m.peak_shape,
         name="synth",
     )
     controls = layers.Conv1D(synth.n_controls, 3, padding="same", name="controls")(h)

@@ -22,9 +22,11 @@ from mockingbot.spec import SpectrogramSpec
 
 __all__ = [
     "HarmonicNoiseSynth",
+    "main_lobe_half_width_bins",
     "main_lobe_sigma_bins",
     "noise_band_matrix",
     "normalize_relative",
+    "peak_profile",
     "rayleigh_texture",
 ]
 
@@ -37,19 +39,39 @@ def _db_to_amp(db: tf.Tensor) -> tf.Tensor:
     return tf.exp(db * (np.log(10.0) / 20.0))
 
 
-def main_lobe_sigma_bins(spec: SpectrogramSpec) -> float:
-    """Std (in bins) of the Gaussian matching the window's main lobe at half amplitude.
+def main_lobe_half_width_bins(spec: SpectrogramSpec) -> float:
+    """Offset (in bins) at which the window's transform falls to half its peak amplitude.
 
     A sinusoid between bins leaks into its neighbours by the window's transform; measuring the
-    half-amplitude width from the spec's own window keeps the rendered peaks consistent with
-    the STFT the real clips went through, whatever the window or zero padding.
+    width from the spec's own window keeps the rendered peaks consistent with the STFT the
+    real clips went through, whatever the window or zero padding.
     """
     w = spec.window_array()
     n = np.arange(w.size)
     offsets = np.linspace(0.0, 4.0, 4001)
     resp = np.abs(np.exp(-2j * np.pi * offsets[:, None] * n[None, :] / spec.n_fft) @ w) / w.sum()
-    half = offsets[np.argmax(resp <= 0.5)]
-    return float(half / np.sqrt(2.0 * np.log(2.0)))
+    return float(offsets[np.argmax(resp <= 0.5)])
+
+
+def main_lobe_sigma_bins(spec: SpectrogramSpec) -> float:
+    """Std (in bins) of the Gaussian matching the window's main lobe at half amplitude."""
+    return main_lobe_half_width_bins(spec) / float(np.sqrt(2.0 * np.log(2.0)))
+
+
+def peak_profile(delta: tf.Tensor, shape: str) -> tf.Tensor:
+    """Relative amplitude of a harmonic's peak at ``delta`` half-widths from its centre.
+
+    ``"rational"``: 1 / (1 + delta⁴) — the main lobe plus tails that fall 24 dB per octave,
+    close to a Hann window's side-lobe envelope. Its log-slope is bounded (≤ ~2.3 nepers per
+    half-width), so float rounding in f0 moves the output by ≲ 1e-5, well inside the export's
+    parity limit. ``"gaussian"``: exp(-ln2 · delta²) — same half width, tails that fall ever
+    faster, whose log-slope grows without bound: rounding-level differences between
+    TensorFlow and onnxruntime reach 1e-4 on the flanks. Kept so runs trained with it export
+    unchanged.
+    """
+    if shape == "gaussian":
+        return tf.exp(-float(np.log(2.0)) * tf.square(delta))
+    return 1.0 / (1.0 + tf.square(tf.square(delta)))
 
 
 def noise_band_matrix(n_bands: int, n_bins: int) -> np.ndarray:
@@ -99,6 +121,7 @@ class HarmonicNoiseSynth(layers.Layer):
         f0_min_hz, f0_max_hz: f0 range; the f0 logit maps log-linearly onto it.
         noise_texture: in training, multiply the noise by a random Rayleigh texture (see
             :func:`rayleigh_texture`); at inference the smooth expected magnitude is emitted.
+        peak_shape: ``"rational"`` or ``"gaussian"`` harmonic peaks (see :func:`peak_profile`).
     """
 
     def __init__(
@@ -109,10 +132,12 @@ class HarmonicNoiseSynth(layers.Layer):
         f0_min_hz: float,
         f0_max_hz: float,
         noise_texture: bool = False,
+        peak_shape: str = "gaussian",
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
         self.noise_texture = bool(noise_texture)
+        self.peak_shape = str(peak_shape)
         self.spec_dict = dict(spec)
         self.spec = SpectrogramSpec.from_dict(spec)
         self.n_harmonics = int(n_harmonics)
@@ -121,7 +146,7 @@ class HarmonicNoiseSynth(layers.Layer):
         self.f0_max_hz = float(f0_max_hz)
         s = self.spec
         self._bin_hz = s.sr / s.n_fft
-        self._sigma = main_lobe_sigma_bins(s)
+        self._half_width = main_lobe_half_width_bins(s)
         self._bins_hz = tf.constant(np.arange(s.n_bins) * self._bin_hz, tf.float32)
         self._k = tf.constant(np.arange(1, self.n_harmonics + 1), tf.float32)
         self._band = tf.constant(noise_band_matrix(self.n_noise_bands, s.n_bins))
@@ -154,9 +179,10 @@ class HarmonicNoiseSynth(layers.Layer):
     def _harmonic_peaks(self, f0: tf.Tensor, amp: tf.Tensor) -> tf.Tensor:
         """Sum of window-shaped peaks of height ``amp[k]`` at ``(k+1)·f0``, per bin.
 
-        Harmonics are at least ``f0_min_hz`` apart (several bins), so each bin only feels the
-        nearest harmonic and its two neighbours; gathering those three instead of summing all
-        K keeps the cost at 3 × [B, T, F] rather than K × [B, T, F] (≈6× faster to train).
+        Harmonics are at least ``f0_min_hz`` apart (several bins), so each bin mostly feels the
+        nearest harmonic and its two neighbours (the next ones are > 50 dB down with the
+        rational profile); gathering those three instead of summing all K keeps the cost at
+        3 × [B, T, F] rather than K × [B, T, F] (≈6× faster to train).
 
         Args:
             f0: [B, T, 1] in Hz.  amp: [B, T, K] linear, relative to full scale.
@@ -169,7 +195,7 @@ class HarmonicNoiseSynth(layers.Layer):
         flat_amp = tf.reshape(amp, [-1])  # [B*T*K]
         row_offset = tf.reshape(tf.range(rows) * K, [shape[0], shape[1], 1])
         k_near = tf.floor(self._bins_hz / f0 + 0.5)  # nearest harmonic number, [B, T, F]
-        width = self._bin_hz * self._sigma
+        width = self._bin_hz * self._half_width
         harm = tf.zeros_like(k_near)
         for d in (-1.0, 0.0, 1.0):
             k = k_near + d
@@ -177,7 +203,7 @@ class HarmonicNoiseSynth(layers.Layer):
             idx = tf.cast(tf.clip_by_value(k, 1.0, float(K)), tf.int32) - 1 + row_offset
             a = tf.gather(flat_amp, idx)
             delta = (self._bins_hz - k * f0) / width
-            harm += tf.where(valid, a * tf.exp(-0.5 * tf.square(delta)), 0.0)
+            harm += tf.where(valid, a * peak_profile(delta, self.peak_shape), 0.0)
         return harm
 
     def get_config(self) -> dict:
@@ -189,5 +215,6 @@ class HarmonicNoiseSynth(layers.Layer):
             f0_min_hz=self.f0_min_hz,
             f0_max_hz=self.f0_max_hz,
             noise_texture=self.noise_texture,
+            peak_shape=self.peak_shape,
         )
         return config
