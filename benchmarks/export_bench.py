@@ -71,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
 
+    with tempfile.TemporaryDirectory(prefix="mbot-export-bench-") as tmp:
+        return _bench(args, Path(tmp))
+
+
+def _bench(args: argparse.Namespace, folder: Path) -> int:
+    """Export, build, time and compare every variant inside ``folder`` (removed afterwards)."""
     import numpy as np
     import onnxruntime as ort
     import tensorflow as tf
@@ -81,7 +87,6 @@ def main(argv: list[str] | None = None) -> int:
     from mockingbot.trainer.run import load_generator
 
     ort.set_default_logger_severity(3)
-    folder = Path(tempfile.mkdtemp(prefix="mbot-export-bench-"))
     rows: dict[str, dict] = {}
     paths: dict[str, Path] = {}
     for precision in PRECISIONS:
