@@ -20,7 +20,8 @@ Keys (format version 1):
 ``mbot.preset``             training preset, e.g. ``"default"`` or ``"seed-2022"``
 ``mbot.training_steps``     generator steps trained
 ``mbot.dataset``            JSON: ``name``, ``clips``, ``license``, ``attribution``
-``mbot.exporter``           JSON: versions of mockingbot, tensorflow, tf2onnx, onnx; export time
+``mbot.exporter``           JSON: versions of mockingbot, tensorflow, tf2onnx, onnx (no time:
+                            the same checkpoint exports to the same bytes)
 ``mbot.content_hash``       sha256 of the graph and weights (metadata excluded)
 ==========================  ====================================================
 """

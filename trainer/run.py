@@ -170,7 +170,13 @@ def train(
 
     strategy = make_strategy(t.strategy)
     trainer = GanTrainer(cfg, run_dir, strategy=strategy)
-    start = trainer.restore() if resume else 0
+    try:
+        start = trainer.restore() if resume else 0
+    except (tf.errors.OpError, ValueError, AssertionError, IndexError) as exc:
+        raise ModelError(
+            f"the latest checkpoint in {run_dir} is unreadable or corrupt ({type(exc).__name__}); "
+            f"delete it from {run_dir}/checkpoints to resume from the one before"
+        ) from None
     if resume and start == 0 and trainer.manager.latest_checkpoint is None:
         log("no checkpoint found in the run folder; starting from step 0")
     writer = tf.summary.create_file_writer(str(run_dir / "logs"))
@@ -312,7 +318,7 @@ def load_generator(run_dir: Path, *, checkpoint: str = "latest", ema: bool = Tru
         path = matches[0]
     try:
         step = trainer.restore(path)
-    except (tf.errors.OpError, ValueError, AssertionError) as exc:
+    except (tf.errors.OpError, ValueError, AssertionError, IndexError) as exc:
         raise ModelError(
             f"checkpoint {path} is unreadable or corrupt ({type(exc).__name__})"
         ) from None
