@@ -1,0 +1,185 @@
+"""Render speed and phase quality: MockingBot's runtime vs the obvious pipelines.
+
+Run (needs the ``[train,dev]`` extras: TensorFlow for the baselines, librosa for Griffin-Lim)::
+
+    python benchmarks/render_bench.py --run RUN_DIR --model MODEL.onnx [--count 200]
+
+The same ``count`` latents go through three pipelines, each in its own process (so peak memory
+is its own), timed from "latents in hand" to "waveforms in memory" (imports and model loading
+are reported separately):
+
+(a) this runtime: onnxruntime generator, batched, then ``runtime.phase.reconstruct`` with the
+    model's recommended method (phase-gradient start + batched fast Griffin-Lim);
+(b) the obvious pipeline: the same generator in TensorFlow (batched), then
+    ``librosa.griffinlim(n_iter=32)`` clip by clip;
+(c) the 2022 approach: the same generator in TensorFlow, then a zero-phase inverse STFT.
+
+For each it prints sounds/s, the median spectral convergence of the audio against the
+generated magnitudes (dB, lower is better), peak RSS, and throughput ratios against (b) and (c).
+
+``--pack-count N`` additionally times the whole ``mbot render-pack --count N`` command (a fresh
+process, files and all) with the same model, and reports its peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+_COMMON = r"""
+import json, os, resource, sys, time
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import numpy as np
+t_import = time.perf_counter()
+"""
+
+_RUNTIME = (
+    _COMMON
+    + r"""
+from mockingbot.runtime.model import GeneratorModel
+from mockingbot.runtime.phase import reconstruct, reconstruction_error
+model_path, count, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+model = GeneratorModel.load(model_path)
+spec, meta = model.spec, model.meta
+z = np.random.default_rng(0).standard_normal((count, model.latent_dim)).astype(np.float32)
+t_ready = time.perf_counter()
+sc = []
+t0 = time.perf_counter()
+for i in range(0, count, batch):
+    S = spec.full_magnitude(spec.magnitude(model.generate(z[i : i + batch])))
+    y = reconstruct(S, spec=spec, method=meta.phase)
+    sc.append(reconstruction_error(S, y, spec=spec))
+dt = time.perf_counter() - t0
+"""
+)
+
+_TF_HEAD = (
+    _COMMON
+    + r"""
+import tensorflow as tf
+from mockingbot.trainer.run import load_generator
+from mockingbot.runtime.phase import reconstruction_error
+run_dir, count, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+G, cfg, _, _ = load_generator(run_dir)
+spec = cfg.spec
+z = np.random.default_rng(0).standard_normal((count, cfg.model.latent_dim)).astype(np.float32)
+gen = tf.function(lambda x: G(x, training=False))
+gen(tf.constant(z[:1]))
+t_ready = time.perf_counter()
+"""
+)
+
+_LIBROSA = (
+    _TF_HEAD
+    + r"""
+import librosa
+sc = []
+t0 = time.perf_counter()
+for i in range(0, count, batch):
+    S = spec.full_magnitude(spec.magnitude(gen(tf.constant(z[i : i + batch])).numpy()))
+    y = np.stack([
+        librosa.griffinlim(
+            s.T, n_iter=32, hop_length=spec.hop_length, win_length=spec.win_length,
+            n_fft=spec.n_fft, window=spec.window, center=spec.center, length=spec.clip_samples,
+        )
+        for s in S
+    ])
+    sc.append(reconstruction_error(S, y, spec=spec))
+dt = time.perf_counter() - t0
+"""
+)
+
+_ZERO = (
+    _TF_HEAD
+    + r"""
+sc = []
+t0 = time.perf_counter()
+for i in range(0, count, batch):
+    S = spec.full_magnitude(spec.magnitude(gen(tf.constant(z[i : i + batch])).numpy()))
+    y = spec.istft(S.astype(np.complex64))
+    sc.append(reconstruction_error(S, y, spec=spec))
+dt = time.perf_counter() - t0
+"""
+)
+
+_TAIL = r"""
+print(json.dumps({
+    "seconds": dt,
+    "sounds_per_s": count / dt,
+    "setup_seconds": t_ready - t_import,
+    "sc_median_db": float(np.median(np.concatenate(sc))),
+    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+}))
+"""
+
+
+def _child(code: str, *args: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", code + _TAIL, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _pack(model: str, count: int) -> dict:
+    """Time a whole ``mbot render-pack`` process; a fresh wrapper process reads its peak RSS
+    (RUSAGE_CHILDREN of this process would include the TensorFlow baselines)."""
+    out = tempfile.mkdtemp(prefix="mbot-bench-")
+    wrapper = (
+        "import resource, subprocess, sys, time\n"
+        "t0 = time.perf_counter()\n"
+        "subprocess.run(sys.argv[1:], check=True, capture_output=True)\n"
+        "dt = time.perf_counter() - t0\n"
+        "print(dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n"
+    )
+    cmd = ["mbot", "render-pack", "--model", model, "--count", str(count), "--out", f"{out}/p"]
+    line = subprocess.run(
+        [sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True, check=True
+    ).stdout.split()
+    return {"seconds": float(line[0]), "peak_rss_mb": float(line[1])}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--run", required=True, help="run folder (TensorFlow generator)")
+    ap.add_argument("--model", required=True, help="the same generator exported to ONNX")
+    ap.add_argument("--count", type=int, default=200)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--pack-count", type=int, nargs="*", default=[], help="also time render-pack")
+    args = ap.parse_args()
+    n, b = str(args.count), str(args.batch)
+    rows = {
+        "(a) runtime: onnxruntime + PGHI/fast GL": _child(_RUNTIME, args.model, n, b),
+        "(b) TF + librosa griffinlim(32), per clip": _child(_LIBROSA, args.run, n, b),
+        "(c) TF + zero phase (2022)": _child(_ZERO, args.run, n, b),
+    }
+    print(f"{args.count} sounds, batch {args.batch}, {os.cpu_count()} CPU cores")
+    print(f"{'pipeline':<44} {'sounds/s':>9} {'ms/sound':>9} {'SC dB':>7} {'peak RSS MB':>12}")
+    for name, r in rows.items():
+        print(
+            f"{name:<44} {r['sounds_per_s']:>9.1f} {1000 / r['sounds_per_s']:>9.2f} "
+            f"{r['sc_median_db']:>7.1f} {r['peak_rss_mb']:>12.0f}"
+        )
+    a, bb, c = rows.values()
+    print(
+        f"throughput (a)/(b) = {a['sounds_per_s'] / bb['sounds_per_s']:.1f}x, "
+        f"(a)/(c) = {a['sounds_per_s'] / c['sounds_per_s']:.2f}x; "
+        f"SC (a) {a['sc_median_db']:.1f} dB vs (b) {bb['sc_median_db']:.1f} dB "
+        f"vs (c) {c['sc_median_db']:.1f} dB"
+    )
+    for count in args.pack_count:
+        r = _pack(args.model, count)
+        print(
+            f"mbot render-pack --count {count}: {r['seconds']:.1f} s wall (whole process), "
+            f"peak RSS {r['peak_rss_mb']:.0f} MB"
+        )
+
+
+if __name__ == "__main__":
+    main()
