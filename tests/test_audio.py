@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import TINY_SPEC, synth_meow
 
+from conftest import TINY_SPEC, synth_meow
 from mockingbot import audio
 from mockingbot.audio import REASONS, AudioInfo, load_audio, probe, read_audio, sniff_audio
 from mockingbot.clips import remove_dc

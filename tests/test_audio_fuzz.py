@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import synth_meow
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import synth_meow
 from mockingbot.audio import REASONS, load_audio, probe
 from mockingbot.errors import AudioLoadError
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import synth_meow
 
+from conftest import synth_meow
 from mockingbot.clips import (
     MIN_CALL_S,
     call_bounds,

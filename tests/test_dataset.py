@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import TINY_SPEC, synth_meow
 from typer.testing import CliRunner
 
+from conftest import TINY_SPEC, synth_meow
 from mockingbot.clips import CLIP_PEAK_DBFS
 from mockingbot.dataset import (
     AUDIO_EXTENSIONS,
