@@ -138,7 +138,8 @@ def _pack(model: str, count: int) -> dict:
         "dt = time.perf_counter() - t0\n"
         "print(dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n"
     )
-    cmd = ["mbot", "render-pack", "--model", model, "--count", str(count), "--out", f"{out}/p"]
+    cmd = [sys.executable, "-m", "mockingbot.cli.main", "render-pack", "--model", model]
+    cmd += ["--count", str(count), "--out", f"{out}/p"]
     line = subprocess.run(
         [sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True, check=True
     ).stdout.split()

@@ -1,0 +1,59 @@
+"""The model shipped in the package: present, small, self-describing, credited, and it renders."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from mockingbot.runtime.model import GeneratorModel, default_model_path
+from mockingbot.spec import PRESETS
+
+MAX_BYTES = 10 * 1024 * 1024
+
+
+def test_the_default_model_is_shipped_and_small() -> None:
+    path = default_model_path()
+    assert path.is_file()
+    assert path.stat().st_size <= MAX_BYTES
+
+
+def test_its_metadata_names_the_data_set_and_license() -> None:
+    model = GeneratorModel.load(None)
+    meta = model.meta
+    assert meta.spec == PRESETS["default"]
+    assert meta.model_name == "catmeows"
+    assert meta.preset == "default"
+    assert meta.training_steps > 0
+    assert meta.dataset["name"] == "CatMeows"
+    assert meta.dataset["license"] == "CC BY 4.0"
+    assert "Ludovico" in meta.attribution and "10.5281/zenodo.4008297" in meta.attribution
+    assert meta.dataset["clips"] >= 440
+
+
+def test_render_pack_without_model_uses_it_and_credits_the_data(tmp_path: Path) -> None:
+    out = tmp_path / "pack"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mockingbot.cli.main",
+            "render-pack",
+            "--count",
+            "6",
+            "--creatures",
+            "2",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["model"]["name"] == "catmeows"
+    assert len(manifest["sounds"]) == 6
+    assert "CatMeows" in (out / "ATTRIBUTION.txt").read_text()
+    assert "CC BY 4.0" in manifest["attribution"]
