@@ -65,6 +65,7 @@ _JOURNAL_STEM = ".mbot-progress"
 #: Names a pack may hold at its top level (besides ``audio/`` and ``thumbs/``).
 _TOP_FILE = re.compile(
     r"^(manifest\.json|manifest\.shard-\d+-of-\d+\.json|index\.html|contact_sheet\.png|"
+    r"evaluation\.png|"
     r"ATTRIBUTION\.txt|creature_\d+\.tres|\.mbot-progress(\.shard-\d+-of-\d+)?\.jsonl)$"
 )
 _AUDIO_FILE = re.compile(r"^creature_\d+_v\d+\.(wav|ogg)$")

@@ -696,3 +696,12 @@ def test_memory_stays_flat_as_the_count_grows(model: GeneratorModel, tmp_path: P
     # Holding the audio of 128 more sounds would add > 2 MB (≥ 0.5 s at 8 kHz, float32);
     # what may grow is the manifest entries and the index page (a few kB per sound).
     assert large - small < 1_000_000, (small, large)
+
+
+def test_force_treats_the_evaluation_plot_as_part_of_the_pack() -> None:
+    """`mbot evaluate PACK` writes evaluation.png into the pack; `--force` must not then
+    mistake the pack for a user's folder."""
+    from mockingbot.runtime.pack_format import is_pack_file
+
+    assert is_pack_file("evaluation.png")
+    assert not is_pack_file("notes.png")
