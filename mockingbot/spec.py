@@ -210,16 +210,20 @@ class SpectrogramSpec:
     def magnitude(self, X: np.ndarray) -> np.ndarray:
         """The model's scale → linear magnitude ``S`` (float32); inverse of :meth:`normalize`.
 
-        Values at -1 (the floor) map to exactly zero so silence stays silent.
+        Values at -1 (the floor) map to exactly zero so silence stays silent. Computed in
+        float32 with one ``exp``: the runtime calls this on every generated batch, and float64
+        ``10 ** x`` cost a third as much as phase retrieval.
         """
-        X = np.asarray(X, dtype=np.float64)
+        X = np.asarray(X, dtype=np.float32)
         if self.scale == "linear":
-            return np.maximum(X, 0.0).astype(np.float32)
-        X = np.clip(X, -1.0, 1.0)
-        db = (X - 1.0) * self.top_db / 2.0
-        S = self.amplitude_ref * 10.0 ** (db / 20.0)
-        S = np.where(X <= -1.0 + 1e-6, 0.0, S)
-        return S.astype(np.float32)
+            return np.maximum(X, np.float32(0.0))
+        X = np.clip(X, np.float32(-1.0), np.float32(1.0))
+        # S = ref · 10^(db / 20) with db = (X - 1) · top_db / 2
+        scale = np.float32(self.top_db / 2.0 * np.log(10.0) / 20.0)
+        S = np.exp((X - np.float32(1.0)) * scale)
+        S *= np.float32(self.amplitude_ref)
+        S[X <= np.float32(-1.0 + 1e-6)] = 0.0
+        return S
 
     def features(self, y: np.ndarray) -> np.ndarray:
         """Audio clip(s) → normalised spectrogram ``[..., n_frames, n_bins]`` (float32).
