@@ -222,7 +222,7 @@ class SpectrogramSpec:
         scale = np.float32(self.top_db / 2.0 * np.log(10.0) / 20.0)
         S = np.exp((X - np.float32(1.0)) * scale)
         S *= np.float32(self.amplitude_ref)
-        S[X <= np.float32(-1.0 + 1e-6)] = 0.0
+        S[np.less_equal(X, np.float32(-1.0 + 1e-6))] = 0.0
         return S
 
     def features(self, y: np.ndarray) -> np.ndarray:

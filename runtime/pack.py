@@ -626,19 +626,26 @@ class _Renderer:
         )
         return lat.to_model_space(g, distribution=self.model.meta.latent_distribution)
 
-    def audio(self, jobs: Sequence[_Job]) -> np.ndarray:
-        """Raw audio [batch, clip_samples] at the model's rate: generator + phase retrieval."""
+    def audio(self, jobs: Sequence[_Job]) -> tuple[np.ndarray, np.ndarray]:
+        """Generator + phase retrieval: magnitudes [batch, frames, bins] and raw audio
+        [batch, clip_samples] at the model's rate."""
         spec = self.model.spec
         X = self.model.generate(self.latents(jobs))
         S = spec.full_magnitude(spec.magnitude(X))
-        return self._phase.reconstruct(S, spec=spec, method=self.model.meta.phase)
+        return S, self._phase.reconstruct(S, spec=spec, method=self.model.meta.phase)
 
-    def finish(self, job: _Job, y: np.ndarray) -> tuple[dict[str, Any], str]:
-        """Post-process, encode and write one sound; its manifest entry and thumbnail sha256."""
+    def finish(self, job: _Job, S: np.ndarray, y: np.ndarray) -> tuple[dict[str, Any], str]:
+        """Post-process, encode and write one sound; its manifest entry and thumbnail sha256.
+
+        ``S`` is the generated magnitude the phase was recovered for: the entry records how
+        closely the raw audio matches it (spectral convergence, dB), so a pack reports its
+        phase-retrieval quality sound by sound.
+        """
         from .thumbnails import thumbnail_png
 
         post = self._post
         spec = self.model.spec
+        sc_db = float(self._phase.reconstruction_error(S[None], y[None], spec=spec)[0])
         out = post.finalize(
             y,
             sr=spec.sr,
@@ -667,6 +674,7 @@ class _Renderer:
             lufs=lufs if math.isfinite(lufs) else -120.0,
             peak_dbfs=peak if math.isfinite(peak) else -120.0,
             sha256=hashlib.sha256(data).hexdigest(),
+            phase_sc_db=sc_db,
         )
         # No fsync per file: resume re-checks every sha256, and one os.sync() precedes the
         # manifest, so a finished pack is durable without paying 1–10 ms per file.
@@ -675,9 +683,11 @@ class _Renderer:
         atomic_write_bytes(self.out / fmt.THUMBS_DIR / f"{job.sound_id}.png", png, fsync=False)
         return entry, hashlib.sha256(png).hexdigest()
 
-    def _finish_all(self, jobs: Sequence[_Job], Y: np.ndarray, on_entry: _OnEntry) -> None:
-        for job, y in zip(jobs, Y, strict=True):
-            on_entry(*self.finish(job, y))
+    def _finish_all(
+        self, jobs: Sequence[_Job], S: np.ndarray, Y: np.ndarray, on_entry: _OnEntry
+    ) -> None:
+        for job, s, y in zip(jobs, S, Y, strict=True):
+            on_entry(*self.finish(job, s, y))
 
     def run(
         self,
@@ -700,10 +710,10 @@ class _Renderer:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mbot-writer") as writer:
             pending = None
             for batch in batches:
-                Y = self.audio(batch)
+                S, Y = self.audio(batch)
                 if pending is not None:
                     pending.result()  # re-raises the writer's error, keeps memory bounded
-                pending = writer.submit(self._finish_all, batch, Y, on_entry)
+                pending = writer.submit(self._finish_all, batch, S, Y, on_entry)
             if pending is not None:
                 pending.result()
 

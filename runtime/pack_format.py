@@ -159,6 +159,7 @@ def sound_entry(
     lufs: float,
     peak_dbfs: float,
     sha256: str,
+    phase_sc_db: float,
 ) -> dict[str, Any]:
     """One sound of the manifest, keys in format order, numbers rounded for stable text."""
     sid = sound_id(creature, variation)
@@ -171,6 +172,7 @@ def sound_entry(
         "duration_s": round(float(duration_s), 6),
         "lufs": round(float(lufs), 2),
         "peak_dbfs": round(float(peak_dbfs), 2),
+        "phase_sc_db": round(float(phase_sc_db), 2),
         "sha256": str(sha256),
     }
 

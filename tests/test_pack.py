@@ -71,6 +71,7 @@ SOUND_KEYS = [
     "duration_s",
     "lufs",
     "peak_dbfs",
+    "phase_sc_db",
     "sha256",
 ]
 
@@ -281,6 +282,7 @@ def test_pack_layout_and_manifest_schema(reference: Path, model: GeneratorModel)
         size = m["creatures"][c]["size"]  # a larger creature is slower, hence longer
         assert 0 < s["duration_s"] <= model.spec.duration_s * size + 0.01
         assert s["peak_dbfs"] <= -0.9
+        assert -60.0 < s["phase_sc_db"] < 0.0
 
 
 def test_every_file_matches_the_manifest_and_every_tres_resolves(reference: Path) -> None:

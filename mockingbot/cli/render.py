@@ -108,6 +108,19 @@ def _sample_rate(text: str) -> int | str:
         ) from None
 
 
+def _median_phase_sc(manifest: Path) -> str:
+    """``", phase SC -15.6 dB"``: the median spectral convergence the manifest records."""
+    import json
+    import statistics
+
+    try:
+        sounds = json.loads(Path(manifest).read_text())["sounds"]
+        values = [s["phase_sc_db"] for s in sounds if "phase_sc_db" in s]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    return f", phase SC {statistics.median(values):.1f} dB" if values else ""
+
+
 class _Bar:
     """Rich progress bar with sounds/s; the rate counts only sounds rendered in this run."""
 
@@ -272,9 +285,10 @@ def _render(
     rate = result.rendered / result.seconds if result.seconds > 0 else 0.0
     part = f" (shard {shard_spec[0]}/{shard_spec[1]})" if shard_spec else ""
     reused = f", {result.reused} already done" if result.reused else ""
+    sc = _median_phase_sc(result.manifest)
     console.print(
         f"{result.rendered} sounds rendered{part}{reused} in {seconds:.1f} s "
-        f"({rate:.1f} sounds/s) → {result.path}",
+        f"({rate:.1f} sounds/s{sc}) → {result.path}",
         highlight=False,
         soft_wrap=True,
     )
