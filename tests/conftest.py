@@ -107,6 +107,45 @@ def make_tiny_onnx(
     return path
 
 
+#: Spec and networks small enough to train a step in well under a second: the TINY_SPEC grid
+#: (128 frames × 64 bins) with narrow networks. Add a ``[train]`` table with
+#: :func:`tiny_train_toml`.
+_TINY_MODEL_TOML = """
+[spec]
+preset = "default"
+n_fft = 128
+win_length = 128
+hop_length = 32
+clip_samples = 4096
+n_frames = 128
+n_bins = 64
+
+[model]
+gen_channels = [32, 32, 32, 32]
+gen_base_frames = 8
+n_harmonics = 8
+n_noise_bands = 8
+disc_channels = [8, 16]
+"""
+
+
+def tiny_train_toml(**train: int) -> str:
+    """A complete tiny training config (TOML text) with the given ``[train]`` settings."""
+    lines = "\n".join(f"{key} = {value}" for key, value in train.items())
+    return f"{_TINY_MODEL_TOML}\n[train]\n{lines}\n"
+
+
+def write_meows(folder: Path, count: int) -> Path:
+    """Write ``count`` short synthetic meows (different pitch and length) as 8 kHz WAVs."""
+    import soundfile as sf
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        y = synth_meow(seconds=0.4 + 0.02 * i, f0=300.0 + 40.0 * i, seed=i)
+        sf.write(folder / f"call_{i:02d}.wav", y, 8000, subtype="PCM_16")
+    return folder
+
+
 @pytest.fixture
 def tiny_model(tmp_path: Path) -> Path:
     return make_tiny_onnx(tmp_path / "tiny.onnx")

@@ -21,7 +21,7 @@ sf = pytest.importorskip("soundfile")
 
 from typer.testing import CliRunner  # noqa: E402
 
-from conftest import synth_meow  # noqa: E402
+from conftest import tiny_train_toml, write_meows  # noqa: E402
 from mockingbot.cli.main import app  # noqa: E402
 from mockingbot.errors import ModelError, ParameterError  # noqa: E402
 from mockingbot.export import parity as parity_mod  # noqa: E402
@@ -32,33 +32,10 @@ from mockingbot.model_meta import ModelMeta  # noqa: E402
 
 pytestmark = pytest.mark.train
 
-#: The trainer tests' tiny grid (128 frames × 64 bins) with narrow networks; two steps with
-#: a checkpoint after each, no intermediate samples.
-TINY_TOML = """
-[spec]
-preset = "default"
-n_fft = 128
-win_length = 128
-hop_length = 32
-clip_samples = 4096
-n_frames = 128
-n_bins = 64
-
-[model]
-gen_channels = [32, 32, 32, 32]
-gen_base_frames = 8
-n_harmonics = 8
-n_noise_bands = 8
-disc_channels = [8, 16]
-
-[train]
-steps = 2
-batch_size = 4
-checkpoint_every = 1
-sample_every = 1000
-log_every = 1
-r1_every = 2
-"""
+#: Two steps with a checkpoint after each, no intermediate samples.
+TINY_TOML = tiny_train_toml(
+    steps=2, batch_size=4, checkpoint_every=1, sample_every=1000, log_every=1, r1_every=2
+)
 LICENSE = "CC0-1.0"
 ATTRIBUTION = "synthetic meows made by the test suite"
 
@@ -80,10 +57,7 @@ def _no_onnx_left(folder: Path) -> None:
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("meows")
-    for i in range(8):
-        y = synth_meow(seconds=0.4 + 0.02 * i, f0=300.0 + 40.0 * i, seed=i)
-        sf.write(data / f"call_{i:02d}.wav", y, 8000, subtype="PCM_16")
+    data = write_meows(tmp_path_factory.mktemp("meows"), 8)
     cfg = tmp_path_factory.mktemp("cfg") / "tiny.toml"
     cfg.write_text(TINY_TOML)
     run = tmp_path_factory.mktemp("runs") / "tinymeows"

@@ -19,49 +19,21 @@ sf = pytest.importorskip("soundfile")
 
 from typer.testing import CliRunner  # noqa: E402
 
-from conftest import synth_meow  # noqa: E402
+from conftest import tiny_train_toml, write_meows  # noqa: E402
 from mockingbot.cli.main import app  # noqa: E402
 from mockingbot.errors import ParameterError  # noqa: E402
 from mockingbot.trainer.config import TrainConfig, resolve_config  # noqa: E402
 
 pytestmark = pytest.mark.train
 
-#: A config small enough to train a step in well under a second: the tests' TINY_SPEC grid
-#: (128 frames × 64 bins) and narrow networks.
-TINY_TOML = """
-[spec]
-preset = "default"
-n_fft = 128
-win_length = 128
-hop_length = 32
-clip_samples = 4096
-n_frames = 128
-n_bins = 64
-
-[model]
-gen_channels = [32, 32, 32, 32]
-gen_base_frames = 8
-n_harmonics = 8
-n_noise_bands = 8
-disc_channels = [8, 16]
-
-[train]
-steps = 6
-batch_size = 4
-checkpoint_every = 3
-sample_every = 3
-log_every = 1
-r1_every = 2
-"""
+TINY_TOML = tiny_train_toml(
+    steps=6, batch_size=4, checkpoint_every=3, sample_every=3, log_every=1, r1_every=2
+)
 
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("meows")
-    for i in range(12):
-        y = synth_meow(seconds=0.4 + 0.02 * i, f0=300.0 + 40.0 * i, seed=i)
-        sf.write(folder / f"call_{i:02d}.wav", y, 8000, subtype="PCM_16")
-    return folder
+    return write_meows(tmp_path_factory.mktemp("meows"), 12)
 
 
 @pytest.fixture(scope="module")
