@@ -40,6 +40,7 @@ from .runtime.godot_resources import (
     randomizer_stream_paths,
     randomizer_tres,
 )
+from .runtime.pack_format import MANIFEST, PACK_FORMAT, PACK_FORMAT_VERSION
 
 __all__ = [
     "ADDON_NAME",
@@ -69,10 +70,8 @@ GODOT4_CONFIG_VERSION = 5
 MIN_GODOT_VERSION = (4, 4)
 DEFAULT_PACKS_FOLDER = "packs"
 
-#: The manifest a pack carries (written by ``mbot render-pack``).
-PACK_FORMAT = "mockingbot-pack"
-PACK_FORMAT_VERSION = 1
-MANIFEST_FILE = "manifest.json"
+# The pack format's name, version and manifest file are defined once, by the pack writer.
+MANIFEST_FILE = MANIFEST
 
 #: Files that make up the addon (also the package-data globs in pyproject.toml).
 ADDON_SUFFIXES = (".gd", ".cfg", ".tscn", ".svg", ".md")
