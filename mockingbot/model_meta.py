@@ -12,10 +12,17 @@ Keys (format version 1):
 ``mbot.latent_dim``         size of the latent vector, e.g. ``"64"``
 ``mbot.latent_distribution`` ``"normal"`` (N(0, I)) or ``"uniform"`` (U(-1, 1))
 ``mbot.input_name``         name of the latent input, ``"z"``
-``mbot.output_name``        name of the output, ``"spectrogram"``
-``mbot.output``             ``"spectrogram"``: normalised per the spec, [batch, n_frames, n_bins]
+``mbot.noise_input_name``   waveform models only: name of the noise input, ``"noise"``
+                            ([batch, clip_samples] i.i.d. N(0, 1)); absent for spectrogram
+                            models
+``mbot.output_name``        name of the output, ``"spectrogram"`` or ``"audio"``
+``mbot.output``             ``"spectrogram"``: normalised per the spec, [batch, n_frames,
+                            n_bins]; or ``"waveform"``: audio [batch, clip_samples] at the
+                            spec's ``sr``, roughly in [-1, 1] (no phase retrieval needed)
 ``mbot.phase``              recommended phase recovery: ``"pghi"`` (phase-gradient start +
                             fast Griffin-Lim) or ``"zero"`` (the 2022 prototype's zero phase)
+                            for spectrogram models; ``"none"`` for (and only for) waveform
+                            models
 ``mbot.model_name``         human name, e.g. ``"catmeows"``
 ``mbot.preset``             training preset, e.g. ``"default"`` or ``"seed-2022"``
 ``mbot.training_steps``     generator steps trained
@@ -24,6 +31,10 @@ Keys (format version 1):
                             the same checkpoint exports to the same bytes)
 ``mbot.content_hash``       sha256 of the graph and weights (metadata excluded)
 ==========================  ====================================================
+
+``mbot.noise_input_name`` came after the first models shipped: it is written only when it
+is set, so a spectrogram model exports to the same bytes as before, and a model without the
+key reads as a spectrogram model with one input (still format version 1).
 """
 
 from __future__ import annotations
@@ -36,12 +47,15 @@ from typing import Any
 from .errors import ModelError
 from .spec import SpectrogramSpec
 
-__all__ = ["MODEL_FORMAT_VERSION", "PREFIX", "ModelMeta"]
+__all__ = ["MODEL_FORMAT_VERSION", "OUTPUTS", "PREFIX", "ModelMeta"]
 
 MODEL_FORMAT_VERSION = 1
 PREFIX = "mbot."
 _DISTRIBUTIONS = ("normal", "uniform")
-_PHASES = ("pghi", "zero")
+#: Output kinds: a normalised log-magnitude spectrogram, or audio samples.
+OUTPUTS = ("spectrogram", "waveform")
+#: Phase methods per output kind (a waveform needs none).
+_PHASES = {"spectrogram": ("pghi", "zero"), "waveform": ("none",)}
 _REQUIRED = ("format_version", "spec", "latent_dim", "latent_distribution", "output", "phase")
 
 
@@ -54,6 +68,7 @@ class ModelMeta:
     latent_distribution: str = "normal"
     input_name: str = "z"
     output_name: str = "spectrogram"
+    noise_input_name: str = ""
     output: str = "spectrogram"
     phase: str = "pghi"
     model_name: str = "unnamed"
@@ -77,12 +92,35 @@ class ModelMeta:
                 f"model metadata: unknown latent distribution {self.latent_distribution!r} "
                 f"(known: {', '.join(_DISTRIBUTIONS)})"
             )
-        if self.output != "spectrogram":
-            raise ModelError(f"model metadata: unknown output kind {self.output!r}")
-        if self.phase not in _PHASES:
+        if self.output not in OUTPUTS:
             raise ModelError(
-                f"model metadata: unknown phase method {self.phase!r} (known: {', '.join(_PHASES)})"
+                f"model metadata: unknown output kind {self.output!r} (known: {', '.join(OUTPUTS)})"
             )
+        phases = _PHASES[self.output]
+        if self.phase not in phases:
+            raise ModelError(
+                f"model metadata: phase method {self.phase!r} does not fit a {self.output} "
+                f"model (known: {', '.join(phases)})"
+            )
+        if self.is_waveform and not self.noise_input_name:
+            raise ModelError(
+                "model metadata: a waveform model needs mbot.noise_input_name (the name of "
+                "its noise input)"
+            )
+        if not self.is_waveform and self.noise_input_name:
+            raise ModelError(
+                f"model metadata: mbot.noise_input_name {self.noise_input_name!r} is set but "
+                "only waveform models take a noise input"
+            )
+        if self.noise_input_name and self.noise_input_name == self.input_name:
+            raise ModelError(
+                f"model metadata: the latent and noise inputs are both named {self.input_name!r}"
+            )
+
+    @property
+    def is_waveform(self) -> bool:
+        """True when the model outputs audio samples (no phase retrieval)."""
+        return self.output == "waveform"
 
     @property
     def attribution(self) -> str:
@@ -107,6 +145,8 @@ class ModelMeta:
             "exporter": json.dumps(dict(self.exporter), sort_keys=True),
             "content_hash": self.content_hash,
         }
+        if self.noise_input_name:  # only then: spectrogram models keep their exact bytes
+            values["noise_input_name"] = self.noise_input_name
         return {PREFIX + k: v for k, v in values.items()}
 
     @classmethod
@@ -137,6 +177,7 @@ class ModelMeta:
                 latent_distribution=raw["latent_distribution"],
                 input_name=raw.get("input_name", "z"),
                 output_name=raw.get("output_name", "spectrogram"),
+                noise_input_name=raw.get("noise_input_name", ""),
                 output=raw["output"],
                 phase=raw["phase"],
                 model_name=raw.get("model_name", "unnamed"),

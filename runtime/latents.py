@@ -25,7 +25,9 @@ variation index)`` through numpy's :class:`~numpy.random.SeedSequence` spawn key
 batch order, shard, resume point or thread count. Each sound's own noise comes from a
 *latent seed* (an integer < 2**53 so JSON readers that parse numbers as doubles — Godot,
 JavaScript — keep it exact) stored in the pack manifest; :func:`sound_latent` rebuilds the
-latent from it.
+latent from it. A waveform model also takes noise for its noise branch;
+:func:`texture_noise` draws it from the same latent seed (on an independent stream), so a
+sound's audio, too, is rebuilt from its manifest entry alone.
 
 Contents:
 
@@ -33,6 +35,7 @@ Contents:
 - :func:`validate_size_range` — check a ``(MIN, MAX)`` creature size range.
 - :func:`creature_center` — the creature's point ``c`` (Gaussian space).
 - :func:`latent_seed`, :func:`variation_noise`, :func:`mix` — one variation.
+- :func:`texture_noise`, :func:`texture_noises` — a waveform model's noise input for a sound.
 - :func:`sound_latent`, :func:`sound_latents` — latents ready for the generator.
 - :func:`to_model_space` — Gaussian space → the model's latent distribution.
 - :func:`latent_from_manifest` — the inverse: a pack sound's latent from its manifest.
@@ -64,6 +67,8 @@ __all__ = [
     "mix",
     "sound_latent",
     "sound_latents",
+    "texture_noise",
+    "texture_noises",
     "to_model_space",
     "validate_seed",
     "validate_size_range",
@@ -94,6 +99,9 @@ _KEY_CENTER = 0
 _KEY_TRAITS = 1
 _KEY_SOUND = 2
 _SEED_MASK = 2**53 - 1
+#: Spawn key of a sound's texture noise, under its latent seed. ``variation_noise`` uses the
+#: latent seed's root stream (no spawn key), so this stream is independent of it.
+_KEY_TEXTURE = 1
 _DISTRIBUTIONS = ("normal", "uniform")
 
 
@@ -235,6 +243,40 @@ def latent_seed(seed: int, creature: int, variation: int) -> int:
 def variation_noise(latent_seed_: int, *, latent_dim: int) -> np.ndarray:
     """The noise ``ε`` of one sound, float64 [latent_dim], from its latent seed."""
     return np.random.Generator(np.random.PCG64(int(latent_seed_))).standard_normal(int(latent_dim))
+
+
+def texture_noise(latent_seed_: int, n_samples: int) -> np.ndarray:
+    """The noise a waveform model's noise branch gets for one sound: float32 [n_samples], N(0, 1).
+
+    A pure function of the sound's latent seed (PCG64 seeded by
+    ``SeedSequence(latent_seed, spawn_key=(1,))``, a stream independent of
+    :func:`variation_noise`'s), never of batch, shard or thread, so waveform packs stay
+    byte-identical however they are rendered, and ``mbot mutate`` or any reader of the
+    manifest can rebuild a sound exactly.
+
+    Args:
+        latent_seed_: the sound's latent seed (:func:`latent_seed`), 0 ≤ seed < 2**53.
+        n_samples: samples, the spec's ``clip_samples``.
+
+    Examples:
+        >>> y = texture_noise(12345, 4096)
+        >>> y.shape, y.dtype
+        ((4096,), dtype('float32'))
+        >>> bool((texture_noise(12345, 8) == y[:8]).all())
+        True
+    """
+    seed = validate_seed(latent_seed_)
+    n = _check_index("n_samples", n_samples)
+    ss = np.random.SeedSequence(seed, spawn_key=(_KEY_TEXTURE,))
+    return np.random.Generator(np.random.PCG64(ss)).standard_normal(n, dtype=np.float32)
+
+
+def texture_noises(latent_seeds: list[int], n_samples: int) -> np.ndarray:
+    """:func:`texture_noise` of several sounds, float32 [len(latent_seeds), n_samples]."""
+    out = np.empty((len(latent_seeds), int(n_samples)), dtype=np.float32)
+    for i, seed in enumerate(latent_seeds):
+        out[i] = texture_noise(seed, n_samples)
+    return out
 
 
 def mix(center: np.ndarray, noise: np.ndarray, *, spread: float) -> np.ndarray:

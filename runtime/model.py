@@ -3,8 +3,14 @@
 :class:`GeneratorModel` opens a MockingBot ONNX model, reads its ``mbot.*`` metadata
 (:class:`~mockingbot.model_meta.ModelMeta`) and refuses, with one clear line, a model the
 runtime could not use: missing or malformed metadata, an input or output whose name or
-shape disagrees with the metadata's spec. Then :meth:`GeneratorModel.generate` maps a batch
-of latents ``z [batch, latent_dim]`` to normalised spectrograms ``[batch, n_frames, n_bins]``.
+shape disagrees with the metadata's spec. A model is one of two kinds (``mbot.output``):
+
+- spectrogram: :meth:`GeneratorModel.generate` maps a batch of latents
+  ``z [batch, latent_dim]`` to normalised spectrograms ``[batch, n_frames, n_bins]``, and the
+  caller recovers the phase;
+- waveform (:attr:`GeneratorModel.is_waveform`): :meth:`GeneratorModel.generate_audio` maps
+  latents plus the noise that drives the model's noise branch, ``noise [batch,
+  clip_samples]`` i.i.d. N(0, 1), to audio ``[batch, clip_samples]`` at the spec's rate.
 
 Session settings are chosen for rendering many small batches on a few CPU cores: all graph
 optimisations, sequential execution of nodes, one intra-op thread per usable core (capped),
@@ -137,21 +143,38 @@ class GeneratorModel:
     @staticmethod
     def _check_signature(session, meta: ModelMeta, path: Path) -> None:
         inputs, outputs = session.get_inputs(), session.get_outputs()
-        if len(inputs) != 1:
+        n_samples = meta.spec.clip_samples
+        # (name, trailing dims, what the metadata key that sets the dims is called)
+        wanted = [(meta.input_name, (meta.latent_dim,), "mbot.latent_dim")]
+        if meta.is_waveform:
+            wanted.append((meta.noise_input_name, (n_samples,), "the spec's clip_samples"))
+        if len(inputs) != len(wanted):
             names = ", ".join(i.name for i in inputs)
-            raise ModelError(f"{path}: a generator has exactly one input, this model has: {names}")
-        inp = inputs[0]
-        if inp.name != meta.input_name:
+            expected = " and ".join(repr(name) for name, _, _ in wanted)
             raise ModelError(
-                f"{path}: input is named {inp.name!r} but the metadata says {meta.input_name!r}"
+                f"{path}: a {meta.output} generator has exactly {len(wanted)} input(s) "
+                f"({expected}), this model has: {names}"
             )
-        if inp.type != "tensor(float)":
-            raise ModelError(f"{path}: input {inp.name!r} must be float32, it is {inp.type}")
-        if len(inp.shape) != 2 or not _dim_ok(inp.shape[1], meta.latent_dim):
-            raise ModelError(
-                f"{path}: input {inp.name!r} has shape {inp.shape}, expected "
-                f"[batch, {meta.latent_dim}] (mbot.latent_dim)"
-            )
+        by_name = {i.name: i for i in inputs}
+        for name, dims, source in wanted:
+            inp = by_name.get(name)
+            if inp is None:
+                names = ", ".join(repr(i.name) for i in inputs)
+                raise ModelError(
+                    f"{path}: input is named {names} but the metadata says {name!r}"
+                    if len(inputs) == 1
+                    else f"{path}: no input named {name!r} (from the metadata); it has: {names}"
+                )
+            if inp.type != "tensor(float)":
+                raise ModelError(f"{path}: input {inp.name!r} must be float32, it is {inp.type}")
+            if len(inp.shape) != 1 + len(dims) or not all(
+                _dim_ok(d, e) for d, e in zip(inp.shape[1:], dims)
+            ):
+                shape = ", ".join(["batch", *map(str, dims)])
+                raise ModelError(
+                    f"{path}: input {inp.name!r} has shape {inp.shape}, expected [{shape}] "
+                    f"({source})"
+                )
         match = [o for o in outputs if o.name == meta.output_name]
         if not match:
             names = ", ".join(o.name for o in outputs)
@@ -159,10 +182,13 @@ class GeneratorModel:
                 f"{path}: no output named {meta.output_name!r} (mbot.output_name); it has: {names}"
             )
         out = match[0]
-        T, F = meta.spec.shape
-        if len(out.shape) != 3 or not (_dim_ok(out.shape[1], T) and _dim_ok(out.shape[2], F)):
+        dims = (n_samples,) if meta.is_waveform else meta.spec.shape
+        if len(out.shape) != 1 + len(dims) or not all(
+            _dim_ok(d, e) for d, e in zip(out.shape[1:], dims)
+        ):
+            shape = ", ".join(["batch", *map(str, dims)])
             raise ModelError(
-                f"{path}: output {out.name!r} has shape {out.shape}, expected [batch, {T}, {F}] "
+                f"{path}: output {out.name!r} has shape {out.shape}, expected [{shape}] "
                 f"from the spec in its metadata"
             )
 
@@ -177,14 +203,40 @@ class GeneratorModel:
         """Length of one latent vector."""
         return self.meta.latent_dim
 
+    @property
+    def is_waveform(self) -> bool:
+        """True for a model that outputs audio (:meth:`generate_audio`, no phase retrieval)."""
+        return self.meta.is_waveform
+
     @cached_property
     def sha256(self) -> str:
         """Hex sha256 of the ONNX file's bytes (identifies the exact model in a pack)."""
         return sha256_file(self.path)
 
     # ------------------------------------------------------------------ inference
+    def _latents(self, z: np.ndarray) -> np.ndarray:
+        z = np.asarray(z)
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ParameterError(
+                f"latents must have shape [batch, {self.latent_dim}], got {list(z.shape)}"
+            )
+        if not np.all(np.isfinite(z)):
+            raise ParameterError("latents contain NaN or infinite values")
+        return np.ascontiguousarray(z, dtype=np.float32)
+
+    def _run(self, feeds: dict[str, np.ndarray], expected: tuple[int, ...]) -> np.ndarray:
+        (out,) = self._session.run([self.meta.output_name], feeds)
+        out = np.asarray(out, dtype=np.float32)
+        if out.shape != expected:
+            raise ModelError(
+                f"{self.path}: model returned shape {list(out.shape)}, expected {list(expected)}"
+            )
+        if not np.all(np.isfinite(out)):
+            raise ModelError(f"{self.path}: model produced NaN or infinite values")
+        return out
+
     def generate(self, z: np.ndarray) -> np.ndarray:
-        """Run the generator on a batch of latents.
+        """Run a spectrogram generator on a batch of latents.
 
         Args:
             z: latents [batch, latent_dim] in the model's latent distribution.
@@ -195,30 +247,68 @@ class GeneratorModel:
 
         Raises:
             ParameterError: ``z`` has the wrong shape or non-finite values.
-            ModelError: the model returned the wrong shape or non-finite values.
+            ModelError: the model is a waveform model (use :meth:`generate_audio`), or it
+                returned the wrong shape or non-finite values.
 
         Examples:
             >>> model = GeneratorModel.load("tiny.onnx")  # doctest: +SKIP
             >>> model.generate(np.zeros((4, model.latent_dim), np.float32)).shape  # doctest: +SKIP
             (4, 128, 64)
         """
-        z = np.asarray(z)
-        if z.ndim != 2 or z.shape[1] != self.latent_dim:
-            raise ParameterError(
-                f"latents must have shape [batch, {self.latent_dim}], got {list(z.shape)}"
+        if self.is_waveform:
+            raise ModelError(
+                f"{self.path} outputs audio, not spectrograms; call generate_audio(z, noise)"
             )
-        if not np.all(np.isfinite(z)):
-            raise ParameterError("latents contain NaN or infinite values")
-        z = np.ascontiguousarray(z, dtype=np.float32)
+        z = self._latents(z)
         expected = (z.shape[0], *self.spec.shape)
         if z.shape[0] == 0:
             return np.zeros(expected, dtype=np.float32)
-        (out,) = self._session.run([self.meta.output_name], {self.meta.input_name: z})
-        out = np.asarray(out, dtype=np.float32)
-        if out.shape != expected:
+        return self._run({self.meta.input_name: z}, expected)
+
+    def generate_audio(self, z: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """Run a waveform generator on a batch of latents and their noise.
+
+        Args:
+            z: latents [batch, latent_dim] in the model's latent distribution.
+            noise: i.i.d. N(0, 1) samples [batch, clip_samples], the randomness of the
+                model's noise branch (breath, hiss). Row ``i`` belongs to sound ``i``; a pack
+                draws it from the sound's latent seed
+                (:func:`~mockingbot.runtime.latents.texture_noise`) so it is reproducible.
+
+        Returns:
+            float32 audio [batch, clip_samples] at ``spec.sr``, roughly in [-1, 1].
+
+        Raises:
+            ParameterError: ``z`` or ``noise`` has the wrong shape (or their batches differ)
+                or non-finite values.
+            ModelError: the model is a spectrogram model (use :meth:`generate`), or it
+                returned the wrong shape or non-finite values.
+
+        Examples:
+            >>> model = GeneratorModel.load("tiny-wave.onnx")  # doctest: +SKIP
+            >>> z = np.zeros((4, model.latent_dim), np.float32)  # doctest: +SKIP
+            >>> noise = np.zeros((4, model.spec.clip_samples), np.float32)  # doctest: +SKIP
+            >>> model.generate_audio(z, noise).shape  # doctest: +SKIP
+            (4, 4096)
+        """
+        if not self.is_waveform:
             raise ModelError(
-                f"{self.path}: model returned shape {list(out.shape)}, expected {list(expected)}"
+                f"{self.path} outputs spectrograms, not audio; call generate(z) and recover "
+                "the phase"
             )
-        if not np.all(np.isfinite(out)):
-            raise ModelError(f"{self.path}: model produced NaN or infinite values")
-        return out
+        z = self._latents(z)
+        n = self.spec.clip_samples
+        noise = np.asarray(noise)
+        if noise.ndim != 2 or noise.shape != (z.shape[0], n):
+            raise ParameterError(
+                f"noise must have shape [{z.shape[0]}, {n}] (one row of clip_samples per "
+                f"latent), got {list(noise.shape)}"
+            )
+        if not np.all(np.isfinite(noise)):
+            raise ParameterError("noise contains NaN or infinite values")
+        noise = np.ascontiguousarray(noise, dtype=np.float32)
+        expected = (z.shape[0], n)
+        if z.shape[0] == 0:
+            return np.zeros(expected, dtype=np.float32)
+        feeds = {self.meta.input_name: z, self.meta.noise_input_name: noise}
+        return self._run(feeds, expected)

@@ -1,12 +1,14 @@
 """Render, resume, shard, merge and mutate sound packs.
 
 This is the runtime's main loop: plan a pack of K creatures × M variations, stream it in
-batches through generator → magnitude → phase retrieval → post-processing → file, and write
-the pack's side files. Memory stays flat as the count grows: only one or two batches of
+batches through generator → magnitude → phase retrieval → post-processing → file (a
+waveform model emits audio itself: generator → post-processing → file), and write the
+pack's side files. Memory stays flat as the count grows: only one or two batches of
 audio exist at a time; a finished sound leaves behind one small manifest entry.
 
 Reproducibility. Every sound is a pure function of (model, pack arguments, creature index,
-variation index): latents come from :mod:`mockingbot.runtime.latents` spawn keys, inference,
+variation index): latents (and a waveform model's noise input) come from
+:mod:`mockingbot.runtime.latents` spawn keys, inference,
 phase retrieval and post-processing treat each item on its own, and no file holds a date.
 So the same model and arguments give byte-identical packs however the work is batched,
 sharded, resumed or threaded.
@@ -626,26 +628,36 @@ class _Renderer:
         )
         return lat.to_model_space(g, distribution=self.model.meta.latent_distribution)
 
-    def audio(self, jobs: Sequence[_Job]) -> tuple[np.ndarray, np.ndarray]:
-        """Generator + phase retrieval: magnitudes [batch, frames, bins] and raw audio
-        [batch, clip_samples] at the model's rate."""
+    def audio(self, jobs: Sequence[_Job]) -> tuple[np.ndarray | None, np.ndarray]:
+        """Raw audio [batch, clip_samples] at the model's rate, and the magnitudes
+        [batch, frames, bins] its phase was recovered for (``None`` for a waveform model,
+        which emits audio itself from latents and each sound's texture noise)."""
         spec = self.model.spec
-        X = self.model.generate(self.latents(jobs))
+        z = self.latents(jobs)
+        if self.model.is_waveform:
+            noise = lat.texture_noises([j.latent_seed for j in jobs], spec.clip_samples)
+            return None, self.model.generate_audio(z, noise)
+        X = self.model.generate(z)
         S = spec.full_magnitude(spec.magnitude(X))
         return S, self._phase.reconstruct(S, spec=spec, method=self.model.meta.phase)
 
-    def finish(self, job: _Job, S: np.ndarray, y: np.ndarray) -> tuple[dict[str, Any], str]:
+    def finish(self, job: _Job, S: np.ndarray | None, y: np.ndarray) -> tuple[dict[str, Any], str]:
         """Post-process, encode and write one sound; its manifest entry and thumbnail sha256.
 
         ``S`` is the generated magnitude the phase was recovered for: the entry records how
         closely the raw audio matches it (spectral convergence, dB), so a pack reports its
-        phase-retrieval quality sound by sound.
+        phase-retrieval quality sound by sound. ``None`` (a waveform model: no phase was
+        recovered) records ``null``.
         """
         from .thumbnails import thumbnail_png
 
         post = self._post
         spec = self.model.spec
-        sc_db = float(self._phase.reconstruction_error(S[None], y[None], spec=spec)[0])
+        sc_db = (
+            None
+            if S is None
+            else float(self._phase.reconstruction_error(S[None], y[None], spec=spec)[0])
+        )
         out = post.finalize(
             y,
             sr=spec.sr,
@@ -684,9 +696,10 @@ class _Renderer:
         return entry, hashlib.sha256(png).hexdigest()
 
     def _finish_all(
-        self, jobs: Sequence[_Job], S: np.ndarray, Y: np.ndarray, on_entry: _OnEntry
+        self, jobs: Sequence[_Job], S: np.ndarray | None, Y: np.ndarray, on_entry: _OnEntry
     ) -> None:
-        for job, s, y in zip(jobs, S, Y, strict=True):
+        magnitudes = [None] * len(jobs) if S is None else S
+        for job, s, y in zip(jobs, magnitudes, Y, strict=True):
             on_entry(*self.finish(job, s, y))
 
     def run(

@@ -159,9 +159,12 @@ def sound_entry(
     lufs: float,
     peak_dbfs: float,
     sha256: str,
-    phase_sc_db: float,
+    phase_sc_db: float | None,
 ) -> dict[str, Any]:
-    """One sound of the manifest, keys in format order, numbers rounded for stable text."""
+    """One sound of the manifest, keys in format order, numbers rounded for stable text.
+
+    ``phase_sc_db`` is ``None`` (JSON ``null``) for a waveform model's sounds: no phase was
+    recovered."""
     sid = sound_id(creature, variation)
     return {
         "id": sid,
@@ -172,7 +175,7 @@ def sound_entry(
         "duration_s": round(float(duration_s), 6),
         "lufs": round(float(lufs), 2),
         "peak_dbfs": round(float(peak_dbfs), 2),
-        "phase_sc_db": round(float(phase_sc_db), 2),
+        "phase_sc_db": None if phase_sc_db is None else round(float(phase_sc_db), 2),
         "sha256": str(sha256),
     }
 

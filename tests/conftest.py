@@ -46,14 +46,19 @@ def make_tiny_onnx(
     *,
     spec: SpectrogramSpec = TINY_SPEC,
     latent_dim: int = 8,
-    phase: str = "pghi",
+    phase: str | None = None,
     seed: int = 0,
+    output: str = "spectrogram",
     metadata: dict[str, str] | None = None,
 ) -> Path:
-    """Write a small MockingBot-shaped ONNX generator (z → tanh(zW + b) → spectrogram).
+    """Write a small MockingBot-shaped ONNX generator, built with onnx.helper (no TensorFlow).
 
-    Built with onnx.helper so tests need no TensorFlow. ``metadata`` overrides or removes
-    (value ``None``) individual ``mbot.*`` keys to test the runtime's checks.
+    ``output="spectrogram"``: z → tanh(zW + b) → spectrogram [batch, n_frames, n_bins].
+    ``output="waveform"``: inputs ``z`` and ``noise`` [batch, clip_samples]; a toy oscillator
+    ``audio = 0.5·sin(cumsum(0.2 + 0.1·tanh(zW + b))) + 0.05·noise`` [batch, clip_samples].
+    ``phase`` defaults to the output kind's usual method (``pghi`` / ``none``). ``metadata``
+    overrides or removes (value ``None``) individual ``mbot.*`` keys to test the runtime's
+    checks.
     """
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -62,29 +67,69 @@ def make_tiny_onnx(
 
     r = np.random.default_rng(seed)
     T, F = spec.shape
-    W = (r.standard_normal((latent_dim, T * F)) * 0.3).astype(np.float32)
-    b = np.linspace(0.2, -0.9, F, dtype=np.float32)[None, :].repeat(T, 0).reshape(-1)
-    graph = helper.make_graph(
-        [
+    names: dict[str, str] = {}
+    if output == "spectrogram":
+        W = (r.standard_normal((latent_dim, T * F)) * 0.3).astype(np.float32)
+        b = np.linspace(0.2, -0.9, F, dtype=np.float32)[None, :].repeat(T, 0).reshape(-1)
+        nodes = [
             helper.make_node("MatMul", ["z", "W"], ["h"]),
             helper.make_node("Add", ["h", "b"], ["h2"]),
             helper.make_node("Tanh", ["h2"], ["t"]),
             helper.make_node("Reshape", ["t", "shape"], ["spectrogram"]),
-        ],
-        "tiny",
-        [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["batch", latent_dim])],
-        [helper.make_tensor_value_info("spectrogram", TensorProto.FLOAT, ["batch", T, F])],
-        initializer=[
+        ]
+        inputs = [helper.make_tensor_value_info("z", TensorProto.FLOAT, ["batch", latent_dim])]
+        outputs = [helper.make_tensor_value_info("spectrogram", TensorProto.FLOAT, ["batch", T, F])]
+        inits = [
             numpy_helper.from_array(W, "W"),
             numpy_helper.from_array(b, "b"),
             numpy_helper.from_array(np.array([-1, T, F], dtype=np.int64), "shape"),
-        ],
-    )
+        ]
+    elif output == "waveform":
+        n = spec.clip_samples
+        W = (r.standard_normal((latent_dim, n)) * 0.3).astype(np.float32)
+        b = np.zeros(n, dtype=np.float32)
+
+        def const(name: str, value: float) -> onnx.TensorProto:
+            return numpy_helper.from_array(np.array(value, dtype=np.float32), name)
+
+        nodes = [
+            helper.make_node("MatMul", ["z", "W"], ["h"]),
+            helper.make_node("Add", ["h", "b"], ["h2"]),
+            helper.make_node("Tanh", ["h2"], ["t"]),
+            helper.make_node("Mul", ["t", "c_depth"], ["t2"]),
+            helper.make_node("Add", ["t2", "c_step"], ["step"]),
+            helper.make_node("CumSum", ["step", "axis"], ["phase"]),
+            helper.make_node("Sin", ["phase"], ["osc"]),
+            helper.make_node("Mul", ["osc", "c_amp"], ["tone"]),
+            helper.make_node("Mul", ["noise", "c_noise"], ["hiss"]),
+            helper.make_node("Add", ["tone", "hiss"], ["audio"]),
+        ]
+        inputs = [
+            helper.make_tensor_value_info("z", TensorProto.FLOAT, ["batch", latent_dim]),
+            helper.make_tensor_value_info("noise", TensorProto.FLOAT, ["batch", n]),
+        ]
+        outputs = [helper.make_tensor_value_info("audio", TensorProto.FLOAT, ["batch", n])]
+        inits = [
+            numpy_helper.from_array(W, "W"),
+            numpy_helper.from_array(b, "b"),
+            const("c_depth", 0.1),
+            const("c_step", 0.2),
+            const("c_amp", 0.5),
+            const("c_noise", 0.05),
+            numpy_helper.from_array(np.array(1, dtype=np.int64), "axis"),
+        ]
+        names = {"output_name": "audio", "noise_input_name": "noise"}
+    else:
+        raise ValueError(f"unknown output kind {output!r}")
+    graph = helper.make_graph(nodes, "tiny", inputs, outputs, initializer=inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
+    if phase is None:
+        phase = "none" if output == "waveform" else "pghi"
     meta = ModelMeta(
         spec=spec,
         latent_dim=latent_dim,
+        output=output,
         phase=phase,
         model_name="tiny",
         training_steps=1,
@@ -94,6 +139,7 @@ def make_tiny_onnx(
             "license": "CC0",
             "attribution": "synthetic test data",
         },
+        **names,
     ).to_props()
     for k, v in (metadata or {}).items():
         if v is None:
@@ -149,3 +195,9 @@ def write_meows(folder: Path, count: int) -> Path:
 @pytest.fixture
 def tiny_model(tmp_path: Path) -> Path:
     return make_tiny_onnx(tmp_path / "tiny.onnx")
+
+
+@pytest.fixture
+def tiny_wave_model(tmp_path: Path) -> Path:
+    """A tiny waveform generator (inputs z and noise, output audio), see make_tiny_onnx."""
+    return make_tiny_onnx(tmp_path / "tiny-wave.onnx", output="waveform")

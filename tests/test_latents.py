@@ -228,3 +228,58 @@ def test_latent_from_manifest_refuses_a_parent_cycle() -> None:
     m["creatures"][2]["parent"] = "creature_003_v04"
     with pytest.raises(ParameterError, match="cycle"):
         lat.latent_from_manifest(m, "creature_003_v04", latent_dim=DIM)
+
+
+# ---------------------------------------------------------------------------- texture noise
+#: texture_noise(1, 4)[3] and texture_noise(164525120887179, 2)[0], as first computed.
+PINNED_TEXTURE = (-0.7972021102905273, 0.11841262876987457)
+
+
+def test_texture_noise_is_pinned_so_waveform_packs_never_change_silently() -> None:
+    assert float(lat.texture_noise(1, 4)[3]) == PINNED_TEXTURE[0]
+    assert float(lat.texture_noise(164525120887179, 2)[0]) == PINNED_TEXTURE[1]
+
+
+def test_texture_noise_is_float32_standard_normal_and_a_pure_function_of_the_seed() -> None:
+    seed = lat.latent_seed(3, 1, 2)
+    y = lat.texture_noise(seed, 16384)
+    assert y.shape == (16384,) and y.dtype == np.float32
+    assert abs(float(y.mean())) < 0.05 and abs(float(y.std()) - 1.0) < 0.05
+    np.testing.assert_array_equal(y, lat.texture_noise(seed, 16384))
+    np.testing.assert_array_equal(y[:100], lat.texture_noise(seed, 100))  # a prefix
+    assert not np.array_equal(y, lat.texture_noise(lat.latent_seed(3, 1, 3), 16384))
+
+
+def test_texture_noise_is_independent_of_the_variation_noise_of_the_same_seed() -> None:
+    seed = lat.latent_seed(0, 0, 0)
+    eps = lat.variation_noise(seed, latent_dim=64).astype(np.float32)
+    tex = lat.texture_noise(seed, 64)
+    assert not np.allclose(eps, tex)
+    assert (
+        abs(
+            float(
+                np.corrcoef(
+                    lat.variation_noise(seed, latent_dim=4096), lat.texture_noise(seed, 4096)
+                )[0, 1]
+            )
+        )
+        < 0.1
+    )
+
+
+def test_texture_noises_stacks_rows_that_do_not_depend_on_their_neighbours() -> None:
+    seeds = [lat.latent_seed(9, c, v) for c in range(3) for v in range(2)]
+    block = lat.texture_noises(seeds, 256)
+    assert block.shape == (6, 256) and block.dtype == np.float32
+    for i, seed in enumerate(seeds):
+        np.testing.assert_array_equal(block[i], lat.texture_noise(seed, 256))
+    np.testing.assert_array_equal(lat.texture_noises(seeds[::-1], 256), block[::-1])
+    assert lat.texture_noises([], 256).shape == (0, 256)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"), [((-1, 8), "seed"), ((2**53, 8), "seed"), ((1, -4), "n_samples")]
+)
+def test_texture_noise_refuses_bad_seeds_and_lengths(args, message: str) -> None:
+    with pytest.raises(ParameterError, match=message):
+        lat.texture_noise(*args)

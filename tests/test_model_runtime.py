@@ -165,3 +165,99 @@ def test_the_default_model_path_is_package_data(
     installed = make_tiny_onnx(tmp_path / "default.onnx")
     monkeypatch.setattr(model_mod, "_DEFAULT_MODEL", installed)
     assert GeneratorModel.load(None).path == installed
+
+
+# ---------------------------------------------------------------------------- waveform models
+def _noise(batch: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((batch, TINY_SPEC.clip_samples), np.float32)
+
+
+def test_a_waveform_model_loads_and_generates_audio_of_the_clip_length(
+    tiny_wave_model: Path,
+) -> None:
+    model = GeneratorModel.load(tiny_wave_model, threads=1)
+    assert model.is_waveform and model.meta.phase == "none"
+    assert (model.meta.input_name, model.meta.noise_input_name) == ("z", "noise")
+    z = np.random.default_rng(1).standard_normal((3, 8)).astype(np.float32)
+    y = model.generate_audio(z, _noise(3))
+    assert y.shape == (3, TINY_SPEC.clip_samples) and y.dtype == np.float32
+    assert np.all(np.abs(y) < 1.0)
+    # The noise input reaches the output: other noise, other audio (same latents).
+    assert not np.array_equal(model.generate_audio(z, _noise(3, seed=1)), y)
+    assert model.generate_audio(z[:0], _noise(0)).shape == (0, TINY_SPEC.clip_samples)
+
+
+def test_each_model_kind_refuses_the_other_kinds_call(
+    tiny_model: Path, tiny_wave_model: Path
+) -> None:
+    wave = GeneratorModel.load(tiny_wave_model)
+    spec = GeneratorModel.load(tiny_model)
+    assert not spec.is_waveform
+    with pytest.raises(ModelError, match="generate_audio"):
+        wave.generate(np.zeros((1, 8), np.float32))
+    with pytest.raises(ModelError, match="recover the phase"):
+        spec.generate_audio(np.zeros((1, 8), np.float32), _noise(1))
+
+
+def test_waveform_rows_are_bit_identical_whatever_threads_batch_size_or_position(
+    tiny_wave_model: Path,
+) -> None:
+    z = np.random.default_rng(0).standard_normal((40, 8)).astype(np.float32)
+    noise = _noise(40)
+    one = GeneratorModel.load(tiny_wave_model, threads=1)
+    two = GeneratorModel.load(tiny_wave_model, threads=2)
+    ref = one.generate_audio(z, noise)
+    np.testing.assert_array_equal(two.generate_audio(z, noise), ref)
+    np.testing.assert_array_equal(one.generate_audio(z[5:12], noise[5:12]), ref[5:12])
+    np.testing.assert_array_equal(two.generate_audio(z[17:18], noise[17:18]), ref[17:18])
+
+
+def test_generate_audio_refuses_bad_latents_and_noise(tiny_wave_model: Path) -> None:
+    model = GeneratorModel.load(tiny_wave_model)
+    z = np.zeros((2, 8), np.float32)
+    with pytest.raises(ParameterError, match=r"\[batch, 8\]"):
+        model.generate_audio(np.zeros((2, 7), np.float32), _noise(2))
+    with pytest.raises(ParameterError, match=r"noise must have shape \[2, 4096\]"):
+        model.generate_audio(z, _noise(3))
+    with pytest.raises(ParameterError, match=r"noise must have shape \[2, 4096\]"):
+        model.generate_audio(z, np.zeros((2, 100), np.float32))
+    bad = _noise(2)
+    bad[1, 7] = np.inf
+    with pytest.raises(ParameterError, match="noise contains NaN"):
+        model.generate_audio(z, bad)
+
+
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [
+        ({"mbot.noise_input_name": None}, "waveform model needs mbot.noise_input_name"),
+        ({"mbot.noise_input_name": "hiss"}, "no input named 'hiss'"),
+        ({"mbot.phase": "pghi"}, "does not fit a waveform model"),
+        ({"mbot.output_name": "spectrogram"}, "no output named 'spectrogram'"),
+        ({"mbot.spec": TINY_SPEC.replace(clip_samples=8192).to_json()}, r"\[batch, 8192\]"),
+        (
+            {"mbot.output": "spectrogram", "mbot.phase": "pghi", "mbot.noise_input_name": None},
+            "spectrogram generator has exactly 1 input",
+        ),
+    ],
+)
+def test_a_waveform_model_whose_signature_disagrees_is_refused_in_one_line(
+    tmp_path: Path, metadata: dict, message: str
+) -> None:
+    path = make_tiny_onnx(tmp_path / "bad.onnx", output="waveform", metadata=metadata)
+    with pytest.raises(ModelError, match=message) as info:
+        GeneratorModel.load(path)
+    assert "\n" not in str(info.value)
+
+
+def test_a_spectrogram_model_declared_as_waveform_is_refused(tmp_path: Path) -> None:
+    path = make_tiny_onnx(
+        tmp_path / "bad.onnx",
+        metadata={
+            "mbot.output": "waveform",
+            "mbot.phase": "none",
+            "mbot.noise_input_name": "noise",
+        },
+    )
+    with pytest.raises(ModelError, match="waveform generator has exactly 2 input"):
+        GeneratorModel.load(path)

@@ -707,3 +707,110 @@ def test_force_treats_the_evaluation_plot_as_part_of_the_pack() -> None:
 
     assert is_pack_file("evaluation.png")
     assert not is_pack_file("notes.png")
+
+
+# ---------------------------------------------------------------------------- waveform models
+@pytest.fixture(scope="module")
+def wave_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tiny_onnx(tmp_path_factory.mktemp("wave") / "tiny-wave.onnx", output="waveform")
+
+
+@pytest.fixture(scope="module")
+def wave_reference(tmp_path_factory: pytest.TempPathFactory, wave_model_path: Path) -> Path:
+    out = tmp_path_factory.mktemp("wave-ref") / "pack"
+    model = GeneratorModel.load(wave_model_path, threads=2)
+    result = P.render_pack(model, out, SETTINGS)
+    assert result.complete and result.rendered == 14
+    return out
+
+
+def test_a_waveform_pack_skips_phase_retrieval_and_records_null_phase_quality(
+    wave_model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mockingbot.runtime import phase
+
+    def no_phase(*args, **kwargs):
+        raise AssertionError("phase retrieval ran for a waveform model")
+
+    monkeypatch.setattr(phase, "reconstruct", no_phase)
+    monkeypatch.setattr(phase, "reconstruction_error", no_phase)
+    model = GeneratorModel.load(wave_model_path)
+    P.render_pack(model, tmp_path / "p", SETTINGS)
+    assert P.verify_pack(tmp_path / "p") == []
+    m = json.loads((tmp_path / "p" / "manifest.json").read_text())
+    assert list(m) == MANIFEST_KEYS and len(m["sounds"]) == 14
+    for s in m["sounds"]:
+        assert list(s) == SOUND_KEYS
+        assert s["phase_sc_db"] is None
+        assert s["peak_dbfs"] <= -0.9 and s["duration_s"] > 0
+    assert '"phase_sc_db": null' in (tmp_path / "p" / "manifest.json").read_text()
+
+
+def test_a_waveform_sound_is_the_model_fed_its_latent_and_its_own_texture_noise(
+    wave_model_path: Path, tmp_path: Path
+) -> None:
+    model = GeneratorModel.load(wave_model_path)
+    d, n = model.latent_dim, model.spec.clip_samples
+    jobs = [P._Job(c, v, lat.latent_seed(5, c, v), 1.0) for c, v in [(0, 0), (2, 3)]]
+    renderer = P._Renderer(
+        model,
+        tmp_path,
+        out_sr=16000,
+        audio_format="wav",
+        loudness=-18.0,
+        center=lambda c: lat.creature_center(5, c, latent_dim=d),
+        spread=lambda c: 0.35,
+    )
+    S, Y = renderer.audio(jobs)
+    assert S is None
+    z = lat.sound_latents(5, [(0, 0), (2, 3)], latent_dim=d, spread=0.35)
+    noise = np.stack([lat.texture_noise(j.latent_seed, n) for j in jobs])
+    np.testing.assert_array_equal(Y, model.generate_audio(z, noise))
+
+
+def test_waveform_packs_are_byte_identical_across_batch_sizes_threads_and_shards(
+    wave_reference: Path, wave_model_path: Path, tmp_path: Path
+) -> None:
+    one_thread = GeneratorModel.load(wave_model_path, threads=1)
+    P.render_pack(one_thread, tmp_path / "again", SETTINGS, batch_size=3)
+    _assert_same_tree(wave_reference, tmp_path / "again")
+    for i in (1, 2):
+        P.render_pack(one_thread, tmp_path / "shards", SETTINGS, shard=(i, 2), batch_size=5)
+    P.merge_shards([tmp_path / "shards"])
+    _assert_same_tree(wave_reference, tmp_path / "shards")
+
+
+def test_an_interrupted_waveform_pack_resumes_to_the_same_bytes(
+    wave_reference: Path, wave_model_path: Path, tmp_path: Path
+) -> None:
+    model = GeneratorModel.load(wave_model_path)
+    out = tmp_path / "crashed"
+    shutil.copytree(wave_reference, out)
+    m = fmt.read_manifest(out / "manifest.json")
+    for name in ("manifest.json", "index.html", "contact_sheet.png", "ATTRIBUTION.txt"):
+        (out / name).unlink()
+    settings = P.PackSettings(**{**SETTINGS.__dict__, "name": "tiny"})
+    header = P._journal_header(settings, model, None)
+    lines = [
+        {"sound": s, "thumb_sha256": sha256_file(out / "thumbs" / f"{s['id']}.png")}
+        for s in m["sounds"][:6]
+    ]
+    (out / ".mbot-progress.jsonl").write_text("".join(map(_journal_line, [header, *lines])))
+    for s in m["sounds"][6:]:
+        (out / s["file"]).unlink()
+    result = P.render_pack(model, out, SETTINGS, resume=True)
+    assert (result.reused, result.rendered) == (6, 8)
+    _assert_same_tree(wave_reference, out)
+
+
+def test_mutate_works_on_a_waveform_pack_and_repeats_its_bytes(
+    wave_reference: Path, wave_model_path: Path, tmp_path: Path
+) -> None:
+    model = GeneratorModel.load(wave_model_path)
+    for name, batch in (("a", 32), ("b", 1)):
+        shutil.copytree(wave_reference, tmp_path / name)
+        P.mutate_sound(model, tmp_path / name, "creature_001_v03", count=3, batch_size=batch)
+    _assert_same_tree(tmp_path / "a", tmp_path / "b")
+    m = fmt.read_manifest(tmp_path / "a" / "manifest.json")
+    assert [s["phase_sc_db"] for s in m["sounds"][-3:]] == [None] * 3
+    assert P.verify_pack(tmp_path / "a") == []

@@ -68,6 +68,28 @@ def test_render_pack_writes_a_pack_and_prints_one_summary_line(
     assert verify.exit_code == 0 and "ok" in verify.stdout
 
 
+def test_the_summary_line_gives_a_phase_median_only_when_phase_was_recovered(
+    model_path: Path, tmp_path: Path
+) -> None:
+    spectrogram = _mbot(
+        "render-pack", "--count", "3", "--model", model_path, "--out", tmp_path / "s"
+    )
+    assert spectrogram.exit_code == 0, spectrogram.output
+    assert "phase SC -" in spectrogram.stdout
+    wave_model = make_tiny_onnx(tmp_path / "wave.onnx", output="waveform")
+    wave = _mbot("render-pack", "--count", "3", "--model", wave_model, "--out", tmp_path / "w")
+    assert wave.exit_code == 0, wave.output
+    lines = [line for line in wave.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("3 sounds rendered in ")
+    assert "phase" not in wave.stdout and "sounds/s)" in wave.stdout
+    manifest = json.loads((tmp_path / "w" / "manifest.json").read_text())
+    assert [s["phase_sc_db"] for s in manifest["sounds"]] == [None, None, None]
+    mutated = _mbot(
+        "mutate", "creature_000_v01", "--pack", tmp_path / "w", "-n", "2", "-m", wave_model
+    )
+    assert mutated.exit_code == 0, mutated.output
+
+
 def test_without_out_the_pack_goes_to_packs_slash_name(
     model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -109,13 +109,16 @@ def _sample_rate(text: str) -> int | str:
 
 
 def _median_phase_sc(manifest: Path) -> str:
-    """``", phase SC -15.6 dB"``: the median spectral convergence the manifest records."""
+    """``", phase SC -15.6 dB"``: the median spectral convergence the manifest records.
+
+    Empty for a waveform model's pack: its sounds record ``null`` (no phase was recovered).
+    """
     import json
     import statistics
 
     try:
         sounds = json.loads(Path(manifest).read_text())["sounds"]
-        values = [s["phase_sc_db"] for s in sounds if "phase_sc_db" in s]
+        values = [s["phase_sc_db"] for s in sounds if s.get("phase_sc_db") is not None]
     except (OSError, ValueError, KeyError, TypeError):
         return ""
     return f", phase SC {statistics.median(values):.1f} dB" if values else ""

@@ -1,0 +1,107 @@
+"""ModelMeta: the mbot.* metadata schema, spectrogram and waveform models, old models."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import TINY_SPEC
+from mockingbot.errors import ModelError
+from mockingbot.model_meta import OUTPUTS, PREFIX, ModelMeta
+
+WAVE = dict(
+    spec=TINY_SPEC,
+    latent_dim=8,
+    output="waveform",
+    output_name="audio",
+    noise_input_name="noise",
+    phase="none",
+)
+
+
+def test_output_kinds_are_spectrogram_and_waveform() -> None:
+    assert OUTPUTS == ("spectrogram", "waveform")
+
+
+def test_a_spectrogram_model_writes_no_noise_input_key() -> None:
+    """So a spectrogram model exports to exactly the metadata (and bytes) it had before."""
+    meta = ModelMeta(spec=TINY_SPEC, latent_dim=8)
+    props = meta.to_props()
+    assert PREFIX + "noise_input_name" not in props
+    assert not meta.is_waveform and meta.noise_input_name == ""
+    assert ModelMeta.from_props(props) == meta
+
+
+def test_old_metadata_without_the_new_key_loads_unchanged() -> None:
+    # The keys a model exported before waveform models existed carries (format version 1).
+    old = {
+        "mbot.format_version": "1",
+        "mbot.spec": TINY_SPEC.to_json(),
+        "mbot.latent_dim": "8",
+        "mbot.latent_distribution": "normal",
+        "mbot.input_name": "z",
+        "mbot.output_name": "spectrogram",
+        "mbot.output": "spectrogram",
+        "mbot.phase": "pghi",
+        "mbot.model_name": "old",
+    }
+    meta = ModelMeta.from_props(old)
+    assert (meta.output, meta.phase, meta.noise_input_name) == ("spectrogram", "pghi", "")
+    assert not meta.is_waveform
+    assert {k: v for k, v in meta.to_props().items() if k in old} == old
+
+
+def test_the_shipped_default_model_reads_as_a_spectrogram_model() -> None:
+    from mockingbot.export.protowire import read_model_summary
+    from mockingbot.runtime.model import default_model_path
+
+    summary = read_model_summary(default_model_path().read_bytes())
+    assert PREFIX + "noise_input_name" not in summary.metadata
+    meta = ModelMeta.from_props(summary.metadata)
+    assert (meta.output, meta.phase, meta.is_waveform) == ("spectrogram", "pghi", False)
+
+
+def test_a_waveform_model_round_trips_through_its_props() -> None:
+    meta = ModelMeta(**WAVE)
+    props = meta.to_props()
+    assert props[PREFIX + "output"] == "waveform"
+    assert props[PREFIX + "output_name"] == "audio"
+    assert props[PREFIX + "noise_input_name"] == "noise"
+    assert props[PREFIX + "phase"] == "none"
+    assert meta.is_waveform
+    assert ModelMeta.from_props(props) == meta
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"noise_input_name": ""}, "waveform model needs mbot.noise_input_name"),
+        ({"phase": "pghi"}, "phase method 'pghi' does not fit a waveform model"),
+        ({"noise_input_name": "z"}, "both named 'z'"),
+        ({"output": "mel"}, "unknown output kind 'mel'"),
+    ],
+)
+def test_malformed_waveform_metadata_is_refused(changes: dict, message: str) -> None:
+    with pytest.raises(ModelError, match=message):
+        ModelMeta(**{**WAVE, **changes})
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"phase": "none"}, "phase method 'none' does not fit a spectrogram model"),
+        ({"noise_input_name": "noise"}, "only waveform models take a noise input"),
+    ],
+)
+def test_phase_none_and_a_noise_input_belong_to_waveform_models_only(
+    changes: dict, message: str
+) -> None:
+    with pytest.raises(ModelError, match=message):
+        ModelMeta(spec=TINY_SPEC, latent_dim=8, **changes)
+
+
+def test_from_props_refuses_a_waveform_model_without_its_noise_input_in_one_line() -> None:
+    props = ModelMeta(**WAVE).to_props()
+    del props[PREFIX + "noise_input_name"]
+    with pytest.raises(ModelError, match="noise_input_name") as info:
+        ModelMeta.from_props(props, source="wave.onnx")
+    assert "\n" not in str(info.value)
