@@ -39,6 +39,7 @@ __all__ = [
 ]
 
 _GENERATORS = ("harmonic", "dense2022")
+_OUTPUTS = ("spectrogram", "waveform")
 _DISCRIMINATORS = ("conv", "conv2022")
 _LOSSES = ("hinge", "bce")
 _AUGMENTS = ("shift", "gain", "cutout")
@@ -50,6 +51,7 @@ class ModelConfig:
     """Architecture settings (see ``trainer/presets/default.toml`` for what each means)."""
 
     generator: str = "harmonic"
+    output: str = "spectrogram"
     discriminator: str = "conv"
     latent_dim: int = 64
     latent_distribution: str = "normal"
@@ -125,6 +127,7 @@ class TrainConfig:
         m, t = self.model, self.train
         _one_of("model.generator", m.generator, _GENERATORS)
         _one_of("model.discriminator", m.discriminator, _DISCRIMINATORS)
+        _one_of("model.output", m.output, _OUTPUTS)
         _one_of("model.latent_distribution", m.latent_distribution, ("normal", "uniform"))
         _one_of("model.phase", m.phase, ("pghi", "zero"))
         _one_of("model.peak_shape", m.peak_shape, ("rational", "gaussian"))
@@ -167,6 +170,15 @@ class TrainConfig:
                 raise ParameterError(
                     f"model.gen_base_frames × 2^len(model.gen_channels) = {frames} must equal "
                     f"spec.n_frames = {self.spec.n_frames}"
+                )
+        if m.output == "waveform":
+            if m.generator != "harmonic":
+                raise ParameterError("model.output = 'waveform' needs model.generator = 'harmonic'")
+            s = self.spec
+            if s.n_frames * s.hop_length != s.clip_samples:
+                raise ParameterError(
+                    f"model.output = 'waveform' needs spec.n_frames × spec.hop_length "
+                    f"({s.n_frames} × {s.hop_length}) = spec.clip_samples ({s.clip_samples})"
                 )
         if m.discriminator == "conv" and len(m.disc_channels) < 1:
             raise ParameterError("model.disc_channels needs at least one layer")

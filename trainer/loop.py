@@ -37,6 +37,7 @@ import tensorflow as tf
 from .augment import augment
 from .config import TrainConfig
 from .models import build_discriminator, build_generator
+from .wavesynth import spectrogram_of
 
 __all__ = ["GanTrainer", "StepStats", "StopSignal", "make_strategy", "steps_per_second"]
 
@@ -132,6 +133,57 @@ class GanTrainer:
         finally:
             shutil.rmtree(tmp_dir, ignore_errors=True)
 
+    @property
+    def is_waveform(self) -> bool:
+        """The generator emits audio (``model.output = "waveform"``), judged by its spectrogram."""
+        return self.cfg.model.output == "waveform"
+
+    def noise_for(self, batch: int, key: tf.Tensor) -> tf.Tensor:
+        """White noise [batch, clip_samples] for a waveform generator's noise branch."""
+        return tf.random.stateless_normal([batch, self.cfg.spec.clip_samples], key)
+
+    def generate(self, G: keras.Model, z: tf.Tensor, key: tf.Tensor, training: bool) -> tf.Tensor:
+        """``G``'s output as the normalised spectrogram the discriminator judges.
+
+        A waveform generator gets seeded white noise (``key``) and its audio is analysed
+        with the spec's STFT, exactly as real clips were.
+        """
+        if not self.is_waveform:
+            return G(z, training=training)
+        audio = G([z, self.noise_for(tf.shape(z)[0], key)], training=training)
+        return spectrogram_of(audio, self.cfg.spec)
+
+    def init_from(self, other_run: Path) -> int:
+        """Start from another run's latest networks and optimiser state (not its step).
+
+        Lets a run fine-tune a trained model: on new data, or with the same controls rendered
+        another way (a spectrogram run's weights fit ``output = "waveform"`` unchanged).
+
+        Returns:
+            the step the other run's checkpoint was taken at.
+
+        Raises:
+            ValueError: the other run has no checkpoint or its networks do not match.
+        """
+        path = tf.train.latest_checkpoint(str(Path(other_run) / _CKPT_DIR))
+        if path is None:
+            raise ValueError(f"{other_run} has no checkpoint")
+        objects = {
+            "generator": self.generator,
+            "discriminator": self.discriminator,
+            "g_opt": self.g_opt,
+            "d_opt": self.d_opt,
+        }
+        if self.ema is not None:
+            objects["ema"] = self.ema
+        before = [w.numpy().copy() for w in self.generator.weights[:1]]
+        status = tf.train.Checkpoint(**objects).restore(path)
+        status.expect_partial().assert_existing_objects_matched()
+        if np.array_equal(before[0], self.generator.weights[0].numpy()):
+            raise ValueError(f"{path} did not load into this run's networks")
+        reader = tf.train.load_checkpoint(path)
+        return int(reader.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE"))
+
     # ------------------------------------------------------------------ data
     def dataset(self, features: np.ndarray, *, start_step: int) -> Iterator:
         """Distributed iterator of (real batch, latent batch, step seed) from ``start_step``."""
@@ -162,6 +214,7 @@ class GanTrainer:
         """Compile one step; lazy R1 (every ``r1_every`` steps) uses the ``with_r1`` variant."""
         cfg, t = self.cfg, self.cfg.train
         G, D, ema = self.generator, self.discriminator, self.ema
+        generate = self.generate
         g_opt, d_opt = self.g_opt, self.d_opt
         step_var, strategy = self.step, self.strategy
         ops, top_db, global_batch = tuple(t.augment), cfg.spec.top_db, t.batch_size
@@ -187,9 +240,10 @@ class GanTrainer:
             )
             key = key + tf.stack([replica * 7919, tf.constant(0, tf.int64)])
             k_real, k_fake, k_gen = tf.unstack(tf.random.experimental.stateless_split(key, 3))
+            k_noise = tf.random.experimental.stateless_fold_in(k_gen, 1)
             # --- discriminator
             with tf.GradientTape() as tape:
-                fake = G(z, training=True)
+                fake = generate(G, z, k_noise, True)
                 real_aug = augment(real, k_real, ops=ops, top_db=top_db)
                 fake_aug = augment(fake, k_fake, ops=ops, top_db=top_db)
                 d_real = D(real_aug, training=True)[:, 0]
@@ -208,7 +262,7 @@ class GanTrainer:
             d_opt.apply_gradients(zip(grads, D.trainable_variables))
             # --- generator
             with tf.GradientTape() as tape:
-                fake = G(z, training=True)
+                fake = generate(G, z, k_noise, True)
                 d_gen = D(augment(fake, k_gen, ops=ops, top_db=top_db), training=True)[:, 0]
                 g_loss = avg(g_losses(d_gen))
             grads = tape.gradient(g_loss, G.trainable_variables)
@@ -243,9 +297,18 @@ class GanTrainer:
         )
 
     # ------------------------------------------------------------------ sampling
-    def sample(self, z: np.ndarray) -> np.ndarray:
-        """Normalised spectrograms from the sampling generator for latents ``z``."""
-        return self.sampling_generator(tf.constant(z, tf.float32), training=False).numpy()
+    def sample(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Sampling generator output for latents ``z``: (normalised spectrograms, audio).
+
+        Audio is ``None`` for spectrogram generators (the caller recovers phase); waveform
+        generators get fixed-seed noise so successive sample steps stay comparable.
+        """
+        G, zt = self.sampling_generator, tf.constant(z, tf.float32)
+        if not self.is_waveform:
+            return G(zt, training=False).numpy(), None
+        noise = self.noise_for(len(z), tf.constant([self.cfg.train.seed, 0x5A3F], tf.int64))
+        audio = G([zt, noise], training=False)
+        return spectrogram_of(audio, self.cfg.spec).numpy(), audio.numpy()
 
 
 class StopSignal:

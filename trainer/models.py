@@ -1,12 +1,15 @@
 """Keras 3 generators and discriminators, built from a :class:`TrainConfig`.
 
 Generators map a latent ``z`` [batch, latent_dim] to the spec's normalised spectrogram
-[batch, n_frames, n_bins]; discriminators map that spectrogram to one logit per example.
+[batch, n_frames, n_bins] — or, with ``model.output = "waveform"``, ``(z, noise)`` to audio
+[batch, clip_samples] — and discriminators map a spectrogram to one logit per example.
 
 - ``harmonic`` generator (default): dense → ``gen_base_frames`` frames, then 1-D conv blocks
   that double the frame count, then a 1×1 conv to the synth controls, rendered by
   :class:`~mockingbot.trainer.synth.HarmonicNoiseSynth`. Convolving along time only keeps it
-  small (≈1.5 M parameters) and fast on a CPU; the harmonic structure is built in.
+  small (≈1.3 M parameters) and fast on a CPU; the harmonic structure is built in. With
+  ``output = "waveform"`` the same controls are played by
+  :class:`~mockingbot.trainer.wavesynth.HarmonicNoiseWaveSynth` instead (same weights).
 - ``dense2022`` generator: the 2022 prototype's dense 25-100-200-300-400-(T+F)-(T·F) stack.
 - ``conv`` discriminator: 5×5 stride-2 convolutions with LeakyReLU, a minibatch-stddev
   feature (so the discriminator can see a collapsed batch) and a dense logit.
@@ -21,6 +24,7 @@ from keras import layers, saving
 
 from .config import TrainConfig
 from .synth import HarmonicNoiseSynth
+from .wavesynth import HarmonicNoiseWaveSynth
 
 __all__ = ["MinibatchStd", "build_discriminator", "build_generator"]
 
@@ -54,6 +58,19 @@ def _harmonic_generator(cfg: TrainConfig, name: str) -> keras.Model:
         h = layers.UpSampling1D(2, name=f"up{i}")(h)
         h = layers.Conv1D(ch, _KERNEL_T, padding="same", name=f"conv{i}")(h)
         h = layers.LeakyReLU(_LEAK)(h)
+    if m.output == "waveform":
+        wave = HarmonicNoiseWaveSynth(
+            spec.to_dict(),
+            n_harmonics=m.n_harmonics,
+            n_noise_bands=m.n_noise_bands,
+            f0_min_hz=m.f0_min_hz,
+            f0_max_hz=m.f0_max_hz,
+            name="synth",
+        )
+        noise = keras.Input((wave.n_samples,), name="noise")
+        controls = layers.Conv1D(wave.n_controls, 3, padding="same", name="controls")(h)
+        audio = wave([controls, noise])
+        return keras.Model([z, noise], audio, name=name)
     synth = HarmonicNoiseSynth(
         spec.to_dict(),
         n_harmonics=m.n_harmonics,

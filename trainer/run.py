@@ -122,6 +122,7 @@ def train(
     cfg: TrainConfig,
     data_dir: Path,
     resume: bool,
+    init_from: Path | None = None,
     dataset_meta: Mapping[str, str] | None = None,
     strict: bool = False,
     progress: Any = None,
@@ -134,6 +135,9 @@ def train(
         cfg: resolved config (for a resumed run: the stored one, possibly with more steps).
         data_dir: the audio folder.
         resume: continue from the latest checkpoint.
+        init_from: for a new run, another run folder whose latest networks and optimiser state
+            to start from (same spec and network shapes). Its CPU and wall time are recorded
+            in ``run.json`` so the total cost of the model stays on record.
         dataset_meta: ``name``, ``license``, ``attribution`` of the data, carried into exports.
         progress: a rich ``Progress`` (or None for no bar).
         log: where one-line status messages go.
@@ -179,6 +183,9 @@ def train(
         ) from None
     if resume and start == 0 and trainer.manager.latest_checkpoint is None:
         log("no checkpoint found in the run folder; starting from step 0")
+    if init_from is not None and not resume:
+        info["init_from"] = _init_from(trainer, cfg, Path(init_from))
+        log(f"initialised from {init_from} (its step {info['init_from']['step']})")
     writer = tf.summary.create_file_writer(str(run_dir / "logs"))
     z_fixed = sample_io.fixed_latents(
         cfg.model.latent_dim, seed=t.seed, distribution=cfg.model.latent_distribution
@@ -219,8 +226,11 @@ def train(
         atomic_write_text(run_dir / RUN_FILE, json.dumps(info, indent=2, sort_keys=True))
 
     def write_samples() -> None:
-        X = trainer.sample(z_fixed)
-        y = sample_io.render_audio(X, spec=cfg.spec, phase=cfg.model.phase)
+        X, y = trainer.sample(z_fixed)
+        if y is None:
+            y = sample_io.render_audio(X, spec=cfg.spec, phase=cfg.model.phase)
+        else:
+            y = sample_io.peak_normalize(y)
         sample_io.write_samples(X, y, run_dir / "samples" / f"step-{step:06d}", spec=cfg.spec)
         with writer.as_default(step=step):
             img = np.flip(np.transpose((X + 1.0) / 2.0, (0, 2, 1)), axis=1)[..., None]
@@ -276,6 +286,28 @@ def train(
         "wall_seconds": info["wall_seconds"],
         "cpu_seconds": info["cpu_seconds"],
         "last": None if last is None else last.__dict__,
+    }
+
+
+def _init_from(trainer: Any, cfg: TrainConfig, other: Path) -> dict[str, Any]:
+    """Load ``other``'s networks into ``trainer``; what to record about it in ``run.json``."""
+    other_cfg, other_info = read_run(other)
+    if other_cfg.spec != cfg.spec:
+        raise ParameterError(
+            f"--init-from {other} uses another spectrogram spec; fine-tuning needs the same one"
+        )
+    try:
+        step = trainer.init_from(other)
+    except (ValueError, AssertionError, KeyError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ModelError(
+            f"--init-from {other}: its networks do not fit this run's config ({first[:160]})"
+        ) from None
+    return {
+        "run": str(Path(other).resolve()),
+        "step": step,
+        "cpu_seconds": float(other_info.get("cpu_seconds", 0.0)),
+        "wall_seconds": float(other_info.get("wall_seconds", 0.0)),
     }
 
 

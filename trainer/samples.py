@@ -1,8 +1,9 @@
 """Listening to a run while it trains: sample audio + a spectrogram picture per sample step.
 
 Samples use fixed latents (seeded from the run's seed) so successive folders show the same
-voices improving. Audio goes through the runtime's own phase recovery, so what you hear here is
-what ``mbot render-pack`` will make of this generator (before post-processing).
+voices improving. Audio of a spectrogram generator goes through the runtime's own phase
+recovery and a waveform generator's audio is its own output, so what you hear here is what
+``mbot render-pack`` will make of this generator (before post-processing).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 from mockingbot.fileio import atomic_path
 from mockingbot.spec import SpectrogramSpec
 
-__all__ = ["N_SAMPLES", "fixed_latents", "render_audio", "write_samples"]
+__all__ = ["N_SAMPLES", "fixed_latents", "peak_normalize", "render_audio", "write_samples"]
 
 N_SAMPLES = 8
 
@@ -32,7 +33,11 @@ def render_audio(X: np.ndarray, *, spec: SpectrogramSpec, phase: str) -> np.ndar
     from mockingbot.runtime.phase import reconstruct
 
     S = spec.full_magnitude(spec.magnitude(X))
-    y = reconstruct(S, spec=spec, method=phase)
+    return peak_normalize(reconstruct(S, spec=spec, method=phase))
+
+
+def peak_normalize(y: np.ndarray) -> np.ndarray:
+    """Scale each clip [n, samples] to a peak of 0.9 (samples are for listening, not levels)."""
     peak = np.max(np.abs(y), axis=-1, keepdims=True)
     return (0.9 * y / np.maximum(peak, 1e-9)).astype(np.float32)
 

@@ -60,6 +60,11 @@ def train(
     ),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out (or DATA_DIR)."),
     force: bool = typer.Option(False, "--force", help="Delete an existing run folder and restart."),
+    init_from: Path | None = typer.Option(
+        None,
+        "--init-from",
+        help="Start a new run from another run's trained networks (fine-tuning).",
+    ),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first unusable audio file."),
     dataset_name: str | None = typer.Option(None, "--dataset-name", help="Name of the data set."),
     license_: str | None = typer.Option(
@@ -89,6 +94,10 @@ def train(
     from mockingbot.trainer import run as runs
     from mockingbot.trainer.config import TrainConfig, resolve_config
 
+    if resume and init_from is not None:
+        fail("--init-from starts a new run; it cannot be combined with --resume")
+    if init_from is not None and not runs.is_run_dir(init_from):
+        fail(f"--init-from {init_from} is not a MockingBot run folder (no config.json of ours)")
     if resume:
         if out is None and data_dir is not None:
             out, data_dir = data_dir, None  # `mbot train --resume RUN_DIR`
@@ -134,6 +143,7 @@ def train(
             cfg=cfg,
             data_dir=Path(data_dir),
             resume=resume,
+            init_from=init_from,
             dataset_meta=meta,
             strict=strict,
             progress=bar,
