@@ -58,29 +58,21 @@ def _harmonic_generator(cfg: TrainConfig, name: str) -> keras.Model:
         h = layers.UpSampling1D(2, name=f"up{i}")(h)
         h = layers.Conv1D(ch, _KERNEL_T, padding="same", name=f"conv{i}")(h)
         h = layers.LeakyReLU(_LEAK)(h)
-    if m.output == "waveform":
-        wave = HarmonicNoiseWaveSynth(
-            spec.to_dict(),
-            n_harmonics=m.n_harmonics,
-            n_noise_bands=m.n_noise_bands,
-            f0_min_hz=m.f0_min_hz,
-            f0_max_hz=m.f0_max_hz,
-            name="synth",
-        )
-        noise = keras.Input((wave.n_samples,), name="noise")
-        controls = layers.Conv1D(wave.n_controls, 3, padding="same", name="controls")(h)
-        audio = wave([controls, noise])
-        return keras.Model([z, noise], audio, name=name)
-    synth = HarmonicNoiseSynth(
-        spec.to_dict(),
+    # the same controls either way, so a spectrogram run's weights fit a waveform run
+    voice = dict(
+        spec=spec.to_dict(),
         n_harmonics=m.n_harmonics,
         n_noise_bands=m.n_noise_bands,
         f0_min_hz=m.f0_min_hz,
         f0_max_hz=m.f0_max_hz,
-        noise_texture=m.noise_texture,
-        peak_shape=m.peak_shape,
         name="synth",
     )
+    if m.output == "waveform":
+        wave = HarmonicNoiseWaveSynth(**voice)
+        noise = keras.Input((wave.n_samples,), name="noise")
+        controls = layers.Conv1D(wave.n_controls, 3, padding="same", name="controls")(h)
+        return keras.Model([z, noise], wave([controls, noise]), name=name)
+    synth = HarmonicNoiseSynth(**voice, noise_texture=m.noise_texture, peak_shape=m.peak_shape)
     controls = layers.Conv1D(synth.n_controls, 3, padding="same", name="controls")(h)
     out = synth(controls)
     return keras.Model(z, out, name=name)
