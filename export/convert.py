@@ -5,10 +5,11 @@ Why not ``tf2onnx.convert.from_keras``: it is broken for Keras 3 (see
 the traced function as a graph input, and a Keras layer that keeps ``tf.constant`` tensors
 (the harmonic synth's bin frequencies, harmonic numbers and noise-band matrix) turns them
 into captured inputs, so the ONNX model would demand three extra feeds. Instead the
-generator is traced with one explicit input, frozen with TensorFlow's
+generator is traced with explicit inputs, frozen with TensorFlow's
 ``convert_variables_to_constants_v2`` (which folds variables *and* captured tensors into
 constants) and the frozen graph goes through ``tf2onnx.convert.from_graph_def`` with ``z``
-as its only input.
+as its only input — or, for a waveform generator, ``z`` and ``noise`` (the white noise its
+noise branch filters, [batch, clip_samples]).
 
 Contents: :func:`keras_to_onnx`, :data:`MIN_OPSET`, :func:`max_opset`.
 """
@@ -54,19 +55,41 @@ def max_opset() -> int:
     return max(tf2onnx.constants.OPSET_TO_IR_VERSION)
 
 
+def _keras_input_order(model, names: list[str]) -> list[str]:
+    """``names`` in the order the Keras model lists its inputs (when it names them so)."""
+    declared = [getattr(t, "name", "") for t in getattr(model, "inputs", None) or []]
+    return declared if sorted(declared) == sorted(names) else names
+
+
 def keras_to_onnx(
-    model, *, latent_dim: int, opset: int, input_name: str = "z", output_name: str = "spectrogram"
+    model,
+    *,
+    latent_dim: int,
+    opset: int,
+    input_name: str = "z",
+    output_name: str = "spectrogram",
+    noise_samples: int | None = None,
+    noise_name: str = "noise",
 ) -> onnx.ModelProto:
-    """Convert a generator ``z [batch, latent_dim] → spectrogram`` to an ONNX model.
+    """Convert a generator to an ONNX model.
+
+    Spectrogram generator: ``z [batch, latent_dim] → spectrogram``. Waveform generator
+    (``noise_samples`` given): ``(z [batch, latent_dim], noise [batch, noise_samples]) →
+    audio [batch, noise_samples]``; the Keras model is called with its inputs in the order
+    it declares them (by name), the ONNX graph lists ``z`` first.
 
     The model runs in inference mode (``training=False``). Names and batch dimension are
     tf2onnx's; :mod:`mockingbot.export.graph` tidies them.
 
     Args:
-        model: a Keras 3 model with one float32 input of shape [batch, latent_dim].
+        model: a Keras 3 model with one float32 input of shape [batch, latent_dim], or two
+            (``z`` and ``noise``) for a waveform generator.
         latent_dim: size of the latent input.
         opset: ONNX opset, :data:`MIN_OPSET` … :func:`max_opset`.
-        input_name, output_name: names given to the graph's input and output.
+        input_name, output_name: names given to the graph's latent input and its output.
+        noise_samples: length of the noise input (the spec's ``clip_samples``); ``None`` for
+            a spectrogram generator, which has no noise input.
+        noise_name: name of the noise input.
 
     Raises:
         ParameterError: ``opset`` outside the supported range.
@@ -79,11 +102,26 @@ def keras_to_onnx(
             f"--opset must be between {MIN_OPSET} and {top} (tf2onnx {tf2onnx.__version__}), "
             f"got {opset!r}"
         )
-    signature = [tf.TensorSpec((None, latent_dim), tf.float32, name=input_name)]
+    if noise_samples is None:
+        names = [input_name]
+        signature = [tf.TensorSpec((None, latent_dim), tf.float32, name=input_name)]
 
-    @tf.function(input_signature=signature)
-    def generate(z):
-        return model(z, training=False)
+        @tf.function(input_signature=signature)
+        def generate(z):
+            return model(z, training=False)
+
+    else:
+        names = [input_name, noise_name]
+        order = _keras_input_order(model, names)
+        signature = [
+            tf.TensorSpec((None, latent_dim), tf.float32, name=input_name),
+            tf.TensorSpec((None, int(noise_samples)), tf.float32, name=noise_name),
+        ]
+
+        @tf.function(input_signature=signature)
+        def generate(z, noise):
+            feeds = {input_name: z, noise_name: noise}
+            return model([feeds[n] for n in order], training=False)
 
     with _quiet_loggers():
         concrete = generate.get_concrete_function()
@@ -93,18 +131,21 @@ def keras_to_onnx(
         graph_def = frozen.graph.as_graph_def(add_shapes=True)
         inputs = [t.name for t in frozen.inputs]
         outputs = [t.name for t in frozen.outputs]
-        if len(inputs) != 1 or len(outputs) != 1:
+        # frozen tensors are named "<signature name>:0"; map them back by that name
+        by_name = {t.split(":")[0]: t for t in inputs}
+        if sorted(by_name) != sorted(names) or len(inputs) != len(names) or len(outputs) != 1:
             raise ModelError(
-                f"the generator must have one input and one output after freezing, got "
-                f"inputs {inputs} and outputs {outputs}"
+                f"the generator must have the inputs {names} and one output after freezing, "
+                f"got inputs {inputs} and outputs {outputs}"
             )
+        inputs = [by_name[n] for n in names]
         proto, _ = tf2onnx.convert.from_graph_def(
             graph_def,
             name="generator",
             input_names=inputs,
             output_names=outputs,
             opset=opset,
-            tensors_to_rename={inputs[0]: input_name, outputs[0]: output_name},
+            tensors_to_rename={**dict(zip(inputs, names)), outputs[0]: output_name},
         )
     proto.producer_version = tf2onnx.__version__
     unconverted = sorted({n.op_type for n in proto.graph.node if n.domain not in ("", "ai.onnx")})

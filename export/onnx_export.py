@@ -18,6 +18,14 @@ Steps (:func:`export_onnx`):
    seeded latents; only if the difference is within the precision's tolerance is the
    temporary file renamed onto the output. Any failure removes it: no partial ``.onnx``.
 
+A waveform run (``config.json`` ``"model": {"output": "waveform"}``) exports a two-input
+generator: ``z`` and ``noise`` [batch, clip_samples] → ``audio`` [batch, clip_samples], with
+``mbot.output = "waveform"``, ``mbot.noise_input_name = "noise"`` and ``mbot.phase =
+"none"``. Its parity check feeds both sides the same latents and the same seeded noise
+(:func:`~mockingbot.export.parity.parity_noise`) and compares samples
+(:func:`~mockingbot.export.parity.waveform_difference`). Its weights are stored as fp32 only
+(see :data:`WAVEFORM_PRECISIONS`).
+
 No timestamp goes into the file, so exporting the same checkpoint with the same options and
 tool versions gives the same bytes.
 
@@ -41,16 +49,38 @@ from typing import Any
 from mockingbot import __version__
 from mockingbot.errors import MockingBotError, ModelError, ParameterError
 
-from .parity import parity_latents, parity_limit, spectral_difference
+from .parity import (
+    parity_latents,
+    parity_limit,
+    parity_noise,
+    spectral_difference,
+    waveform_difference,
+)
 
-__all__ = ["DEFAULT_OPSET", "PRECISIONS", "ExportResult", "default_output", "export_onnx"]
+__all__ = [
+    "DEFAULT_OPSET",
+    "PRECISIONS",
+    "WAVEFORM_PRECISIONS",
+    "ExportResult",
+    "default_output",
+    "export_onnx",
+]
 
 #: Default ONNX opset: supported by tf2onnx 1.16+ and every onnxruntime since 1.14.
 DEFAULT_OPSET = 17
 #: Weight storage offered (see :mod:`mockingbot.export.graph`). int8 weights were measured
 #: and dropped: up to 20 dB error in single bins, no speed gain (docs/export.md).
 PRECISIONS = ("fp32", "fp16")
+#: Weight storage offered for waveform generators: fp32 only. Float16 weights move f0 a
+#: little, and an oscillator integrates f0 over the whole clip, so the phase drifts apart:
+#: on a trained model (the default run's 6734-step weights played as a waveform) fp16 audio
+#: differed from TensorFlow by 5.4 max abs at a peak of 5.3 (relative RMS 0.08 median,
+#: spectrogram up to 44.6 dB off), against 7.2e-3 for fp32 (docs/export.md).
+WAVEFORM_PRECISIONS = ("fp32",)
 ONNX_SUFFIX = ".onnx"
+#: Input and output names of a waveform generator (fixed by the trainer's Keras model).
+NOISE_INPUT_NAME = "noise"
+AUDIO_OUTPUT_NAME = "audio"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,8 +96,10 @@ class ExportResult:
         opset: ONNX opset.
         size_bytes: file size.
         parameters: elements in all initializers.
-        parity: :func:`~mockingbot.export.parity.spectral_difference` of onnxruntime vs
-            TensorFlow on the parity latents, plus ``output_peak`` (max |TensorFlow output|).
+        parity: :func:`~mockingbot.export.parity.spectral_difference` (a waveform model:
+            :func:`~mockingbot.export.parity.waveform_difference`) of onnxruntime vs
+            TensorFlow on the parity latents (and noise), plus ``output_peak`` (max
+            |TensorFlow output|).
         tolerance: the max-abs bound the parity had to meet
             (:func:`~mockingbot.export.parity.parity_limit`).
         convert_seconds: time spent in tf2onnx and graph tidying.
@@ -147,6 +179,19 @@ def _exporter_info(opset: int, precision: str, ema: bool, checkpoint: int) -> di
     }
 
 
+def _refuse_waveform_precision(run_dir: Path, precision: str) -> None:
+    """One clear line, before any slow work, for a weight storage waveform runs do not get."""
+    from mockingbot.trainer.run import read_run
+
+    cfg, _ = read_run(run_dir)
+    if cfg.model.output == "waveform":
+        raise ParameterError(
+            f"--{precision} is not offered for waveform models: its rounding of f0 makes the "
+            f"oscillators drift out of phase over the clip (audio off by as much as the signal "
+            f"on a trained model); export without --{precision}"
+        )
+
+
 def export_onnx(
     run_dir: str | os.PathLike[str],
     output: str | os.PathLike[str] | None = None,
@@ -200,6 +245,8 @@ def export_onnx(
     output = default_output(run_dir, name) if output is None else Path(output)
     _check_output(output, force=force)
     parity_limit(precision, [0.0], tolerance=parity_tolerance)  # validate before slow work
+    if precision not in WAVEFORM_PRECISIONS:
+        _refuse_waveform_precision(run_dir, precision)
 
     import numpy as np
     from onnx import helper
@@ -223,10 +270,29 @@ def export_onnx(
     m = cfg.model
     latent_dim = m.latent_dim
     ema = bool(ema and cfg.train.ema_decay > 0)  # a run trained without EMA has none
+    waveform = m.output == "waveform"
+    kind = (
+        dict(
+            output="waveform",
+            output_name=AUDIO_OUTPUT_NAME,
+            noise_input_name=NOISE_INPUT_NAME,
+            phase="none",
+        )
+        if waveform
+        else dict(output="spectrogram", output_name="spectrogram", phase=m.phase)
+    )
+    n_samples = cfg.spec.clip_samples
 
     say(f"converting with tf2onnx (opset {opset}, {precision} weights)")
     t_conv = time.perf_counter()
-    proto = keras_to_onnx(model, latent_dim=latent_dim, opset=opset)
+    proto = keras_to_onnx(
+        model,
+        latent_dim=latent_dim,
+        opset=opset,
+        output_name=kind["output_name"],
+        noise_samples=n_samples if waveform else None,
+        noise_name=NOISE_INPUT_NAME,
+    )
     graph.store_weights(proto, precision)
     graph.canonicalize(proto)
     graph.name_batch_dim(proto)
@@ -237,9 +303,7 @@ def export_onnx(
         latent_dim=latent_dim,
         latent_distribution=m.latent_distribution,
         input_name="z",
-        output_name="spectrogram",
-        output="spectrogram",
-        phase=m.phase,
+        **kind,
         model_name=(name or run_dir.resolve().name).strip(),
         preset=cfg.name,
         training_steps=int(step),
@@ -252,21 +316,36 @@ def export_onnx(
     data = proto.SerializeToString()
 
     z = parity_latents(latent_dim, distribution=m.latent_distribution)
-    expected = model(z, training=False).numpy()
-    tolerance = parity_limit(precision, expected, tolerance=parity_tolerance)
+    if waveform:
+        noise = parity_noise(n_samples)
+        expected = model([z, noise], training=False).numpy()
+    else:
+        expected = model(z, training=False).numpy()
+    tolerance = parity_limit(precision, expected, tolerance=parity_tolerance, output=kind["output"])
     try:
         with atomic_path(output) as tmp:
             tmp.write_bytes(data)
-            say("checking parity: TensorFlow vs onnxruntime on the same latents")
             loaded = GeneratorModel.load(tmp)
-            parity = spectral_difference(expected, loaded.generate(z), spec=cfg.spec)
+            if waveform:
+                say("checking parity: TensorFlow vs onnxruntime on the same latents and noise")
+                parity = waveform_difference(expected, loaded.generate_audio(z, noise))
+                rounding = (
+                    "Float rounding in the oscillators' phase grows along the clip (trained "
+                    "models: up to 5e-3 of the output peak) while a wrong conversion is off by "
+                    "the size of the signal; if the difference is far below the peak it is "
+                    "rounding"
+                )
+            else:
+                say("checking parity: TensorFlow vs onnxruntime on the same latents")
+                parity = spectral_difference(expected, loaded.generate(z), spec=cfg.spec)
+                rounding = "A difference below 1e-3 (0.04 dB) is float rounding"
             parity["output_peak"] = float(np.max(np.abs(expected)))
             if not parity["max_abs"] <= tolerance:  # also catches NaN
                 raise ModelError(
                     f"parity check failed: onnxruntime differs from TensorFlow by "
                     f"{parity['max_abs']:.3g} (max abs, {precision}); the limit is "
-                    f"{tolerance:g}. Nothing was written. A difference below 1e-3 (0.04 dB) is "
-                    f"float rounding, not a conversion error: accept it with --parity-tolerance"
+                    f"{tolerance:g}. Nothing was written. {rounding}, not a conversion "
+                    f"error: accept it with --parity-tolerance"
                 )
     except MockingBotError:
         raise

@@ -1,13 +1,15 @@
-"""Compare two generators' spectrograms: the export's parity check and the variants' cost.
+"""Compare two generators' outputs: the export's parity check and the variants' cost.
 
 Pure numpy. The exporter runs the Keras generator in TensorFlow and the exported model in
-onnxruntime on the same latents (:func:`parity_latents`) and compares the normalised
-spectrograms with :func:`spectral_difference`; a larger difference than
-:func:`parity_limit` (the precision's :data:`TOLERANCE`, scaled for outputs beyond [-1, 1])
-fails the export.
+onnxruntime on the same latents (:func:`parity_latents`) — and, for a waveform generator, the
+same noise input (:func:`parity_noise`) — and compares the normalised spectrograms with
+:func:`spectral_difference`, or the audio samples with :func:`waveform_difference`; a larger
+difference than :func:`parity_limit` (the precision's :data:`TOLERANCE` or
+:data:`WAVEFORM_TOLERANCE`, scaled for outputs beyond [-1, 1]) fails the export.
 
-Contents: :data:`N_PARITY`, :data:`PARITY_SEED`, :data:`TOLERANCE`, :func:`parity_limit`,
-:func:`parity_latents`, :func:`spectral_difference`.
+Contents: :data:`N_PARITY`, :data:`PARITY_SEED`, :data:`PARITY_NOISE_SEED`,
+:data:`TOLERANCE`, :data:`WAVEFORM_TOLERANCE`, :func:`parity_limit`, :func:`parity_latents`,
+:func:`parity_noise`, :func:`spectral_difference`, :func:`waveform_difference`.
 """
 
 from __future__ import annotations
@@ -20,11 +22,15 @@ from mockingbot.spec import SpectrogramSpec
 
 __all__ = [
     "N_PARITY",
+    "PARITY_NOISE_SEED",
     "PARITY_SEED",
     "TOLERANCE",
+    "WAVEFORM_TOLERANCE",
     "parity_latents",
     "parity_limit",
+    "parity_noise",
     "spectral_difference",
+    "waveform_difference",
 ]
 
 #: Latents compared at export (the issue's 64: one batch, every latent direction exercised).
@@ -39,12 +45,34 @@ PARITY_SEED = 20240917
 #: bound is ≈ 3× that (docs/export.md). A looser bound would hide a broken conversion behind
 #: the rounding, a tighter one would fail good exports.
 TOLERANCE = {"fp32": 1e-4, "fp16": 5e-2}
+#: Seed of a waveform generator's parity noise (its own stream, so the latents stay the ones
+#: every earlier export was checked on).
+PARITY_NOISE_SEED = 20240918
+#: Largest allowed max-abs difference of audio samples between TensorFlow and onnxruntime
+#: for a waveform generator, per unit of output peak (:func:`parity_limit` scales it by
+#: max(1, peak)). Its oscillators integrate f0 over the whole clip, so float32 rounding in f0
+#: becomes a phase offset that grows along the clip and with the harmonic number. Measured
+#: (fp32, the 64 parity latents; docs/export.md): 6.1e-5 at a peak of 0.11 after 30 steps;
+#: 7.2e-3 at a peak of 5.27 (1.4e-3 of it; relative RMS 6e-4) for the default run's
+#: 6734-step weights played as a waveform; 0.032 at a peak of 6.26 (5.1e-3 of it; relative
+#: RMS 2.2e-3, mean spectrogram difference 0.0007 dB) after 250 waveform fine-tuning steps,
+#: the error growing from 3e-4 in the first eighth of the clip to 0.03 in the seventh. 2e-2
+#: leaves ≈ 4× room for that; a wrong conversion is off by the size of the signal. fp16 is
+#: not offered for waveform models.
+WAVEFORM_TOLERANCE = {"fp32": 2e-2}
 
 
-def parity_limit(precision: str, reference: np.ndarray, *, tolerance: float | None = None) -> float:
+def parity_limit(
+    precision: str,
+    reference: np.ndarray,
+    *,
+    tolerance: float | None = None,
+    output: str = "spectrogram",
+) -> float:
     """The max-abs bound for ``precision``: :data:`TOLERANCE` × max(1, peak |reference|).
 
-    ``tolerance`` replaces the precision's :data:`TOLERANCE` (``--parity-tolerance``).
+    ``tolerance`` replaces the precision's :data:`TOLERANCE` (``--parity-tolerance``). For
+    ``output="waveform"`` the default comes from :data:`WAVEFORM_TOLERANCE` instead.
 
     For a generator whose output stays in the spec's [-1, 1] range (the harmonic generator
     clips in its graph) this is the plain absolute tolerance. A generator with an unbounded
@@ -55,14 +83,16 @@ def parity_limit(precision: str, reference: np.ndarray, *, tolerance: float | No
     is off by the size of the values themselves and still fails.
 
     Raises:
-        ParameterError: unknown precision.
+        ParameterError: unknown precision (for that output kind).
     """
-    if precision not in TOLERANCE:
+    table = WAVEFORM_TOLERANCE if output == "waveform" else TOLERANCE
+    if precision not in table:
         raise ParameterError(
-            f"unknown precision {precision!r} (known: {', '.join(sorted(TOLERANCE))})"
+            f"unknown precision {precision!r} for a {output} model "
+            f"(known: {', '.join(sorted(table))})"
         )
     if tolerance is None:
-        tolerance = TOLERANCE[precision]
+        tolerance = table[precision]
     elif isinstance(tolerance, bool) or not (0.0 < float(tolerance) < float("inf")):
         raise ParameterError(f"--parity-tolerance must be a positive number, got {tolerance!r}")
     peak = float(np.max(np.abs(reference), initial=0.0))
@@ -84,6 +114,41 @@ def parity_latents(
         raise ParameterError(f"latent_dim and n must be positive, got {latent_dim} and {n}")
     g = np.random.default_rng(seed).standard_normal((n, latent_dim))
     return to_model_space(g, distribution=distribution)
+
+
+def parity_noise(n_samples: int, *, n: int = N_PARITY, seed: int = PARITY_NOISE_SEED) -> np.ndarray:
+    """``n`` seeded rows of i.i.d. N(0, 1) noise [n, n_samples] float32: a waveform
+    generator's noise input for the parity check (numpy ``default_rng(seed)``, so the check
+    is the same on every export of a checkpoint).
+    """
+    if n_samples <= 0 or n <= 0:
+        raise ParameterError(f"n_samples and n must be positive, got {n_samples} and {n}")
+    return np.random.default_rng(seed).standard_normal((n, n_samples), dtype=np.float32)
+
+
+def waveform_difference(reference: np.ndarray, other: np.ndarray) -> dict[str, float]:
+    """How far audio ``other`` is from ``reference`` (both [batch, samples], full scale ±1).
+
+    Returns:
+        ``max_abs``/``mean_abs``: sample differences; ``rel_rms``: RMS of the difference
+        over RMS of the reference (0 = identical; 1e-3 is an error 60 dB below the signal).
+
+    Raises:
+        ParameterError: the shapes differ.
+    """
+    a = np.asarray(reference, dtype=np.float64)
+    b = np.asarray(other, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ParameterError(f"waveform shapes differ: {a.shape} vs {b.shape}")
+    diff = np.abs(a - b)
+    ref_rms = float(np.sqrt(np.mean(a * a))) if a.size else 0.0
+    err_rms = float(np.sqrt(np.mean(diff * diff))) if diff.size else 0.0
+    return {
+        "max_abs": float(diff.max(initial=0.0)),
+        "mean_abs": float(diff.mean()) if diff.size else 0.0,
+        # a silent reference: the error's own RMS over float32's smallest normal (huge, finite)
+        "rel_rms": err_rms / max(ref_rms, float(np.finfo(np.float32).tiny)),
+    }
 
 
 def spectral_difference(

@@ -175,10 +175,17 @@ disc_channels = [8, 16]
 """
 
 
-def tiny_train_toml(**train: int) -> str:
-    """A complete tiny training config (TOML text) with the given ``[train]`` settings."""
+def tiny_train_toml(*, output: str = "spectrogram", **train: int) -> str:
+    """A complete tiny training config (TOML text) with the given ``[train]`` settings.
+
+    ``output="waveform"`` makes the generator render audio (``model.output``); the tiny spec
+    already satisfies its n_frames × hop_length = clip_samples rule.
+    """
     lines = "\n".join(f"{key} = {value}" for key, value in train.items())
-    return f"{_TINY_MODEL_TOML}\n[train]\n{lines}\n"
+    model = _TINY_MODEL_TOML
+    if output != "spectrogram":
+        model = model.replace("[model]\n", f'[model]\noutput = "{output}"\n')
+    return f"{model}\n[train]\n{lines}\n"
 
 
 def write_meows(folder: Path, count: int) -> Path:

@@ -10,9 +10,12 @@ from mockingbot.errors import ParameterError
 from mockingbot.export.parity import (
     N_PARITY,
     TOLERANCE,
+    WAVEFORM_TOLERANCE,
     parity_latents,
     parity_limit,
+    parity_noise,
     spectral_difference,
+    waveform_difference,
 )
 
 
@@ -57,3 +60,39 @@ def test_spectral_difference_in_normalised_units_and_db() -> None:
     assert spectral_difference(floor, floor - 0.5, spec=TINY_SPEC)["max_db"] == 0.0
     with pytest.raises(ParameterError, match="shapes differ"):
         spectral_difference(X, X[:1], spec=TINY_SPEC)
+
+
+# ---------------------------------------------------------------------------- waveform models
+def test_parity_noise_is_seeded_float32_standard_normal_of_the_clip_length() -> None:
+    a = parity_noise(TINY_SPEC.clip_samples)
+    assert a.shape == (N_PARITY, TINY_SPEC.clip_samples) and a.dtype == np.float32
+    np.testing.assert_array_equal(a, parity_noise(TINY_SPEC.clip_samples))
+    assert abs(float(a.mean())) < 0.01 and abs(float(a.std()) - 1.0) < 0.01
+    assert not np.array_equal(a, parity_noise(TINY_SPEC.clip_samples, seed=1))
+    with pytest.raises(ParameterError):
+        parity_noise(0)
+
+
+def test_waveform_limit_has_its_own_default_scales_with_the_peak_and_has_no_fp16() -> None:
+    assert parity_limit("fp32", np.array([0.5]), output="waveform") == WAVEFORM_TOLERANCE["fp32"]
+    assert parity_limit("fp32", np.array([-4.0]), output="waveform") == pytest.approx(
+        4 * WAVEFORM_TOLERANCE["fp32"]
+    )
+    assert parity_limit("fp32", np.ones(1), tolerance=1e-2, output="waveform") == 1e-2
+    with pytest.raises(ParameterError, match="unknown precision 'fp16' for a waveform model"):
+        parity_limit("fp16", np.zeros(1), output="waveform")
+
+
+def test_waveform_difference_reports_sample_errors_and_relative_rms() -> None:
+    rng = np.random.default_rng(0)
+    y = rng.uniform(-0.5, 0.5, (3, 1000)).astype(np.float32)
+    assert waveform_difference(y, y) == {"max_abs": 0.0, "mean_abs": 0.0, "rel_rms": 0.0}
+    other = y.copy()
+    other[1, 10] += 0.25
+    d = waveform_difference(y, other)
+    assert d["max_abs"] == pytest.approx(0.25, abs=1e-6)
+    assert d["mean_abs"] == pytest.approx(0.25 / y.size, rel=1e-3)
+    assert waveform_difference(y, 1.01 * y)["rel_rms"] == pytest.approx(0.01, rel=1e-3)
+    assert np.isfinite(waveform_difference(np.zeros((1, 4)), np.ones((1, 4)))["rel_rms"])
+    with pytest.raises(ParameterError, match="shapes differ"):
+        waveform_difference(y, y[:1])

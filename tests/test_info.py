@@ -78,6 +78,28 @@ def test_cli_json_is_plain_json(tiny_model: Path) -> None:
     assert data["metadata"]["mbot.latent_dim"] == "8"
 
 
+def test_a_waveform_model_shows_both_inputs_and_its_output_kind(tiny_wave_model: Path) -> None:
+    info = model_info(tiny_wave_model)
+    n = TINY_SPEC.clip_samples
+    assert info["inputs"] == [
+        {"name": "z", "dtype": "float", "shape": ["batch", 8]},
+        {"name": "noise", "dtype": "float", "shape": ["batch", n]},
+    ]
+    assert info["outputs"] == [{"name": "audio", "dtype": "float", "shape": ["batch", n]}]
+    meta = info["mockingbot"]
+    assert (meta["output"], meta["phase"], meta["noise_input_name"]) == (
+        "waveform",
+        "none",
+        "noise",
+    )
+    result = CliRunner().invoke(app, ["info", str(tiny_wave_model)], env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output
+    assert "waveform (audio at 8000 Hz, no phase retrieval; noise input 'noise')" in result.output
+    assert f"noise  float [batch, {n}]" in result.output
+    assert f"audio  float [batch, {n}]" in result.output
+    assert "warning" not in result.output
+
+
 def test_plain_onnx_model_shows_structure_with_a_warning(tmp_path: Path) -> None:
     from onnx import TensorProto, helper
 

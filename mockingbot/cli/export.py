@@ -32,6 +32,10 @@ Examples:
 The export runs the generator in TensorFlow and in onnxruntime on the same 64 latents and
 fails (writing nothing) if they differ by more than 1e-4 (fp32) or 5e-2 (--fp16), scaled
 up for models whose output exceeds [-1, 1]. See docs/export.md.
+
+A waveform run (model.output = "waveform") exports a generator with two inputs (z, noise)
+and an audio output; its parity also feeds the same seeded noise and allows 2e-2 (audio
+samples, scaled by the output peak). --fp16 is not offered for waveform runs.
 """
 
 export_app = typer.Typer(
@@ -70,6 +74,8 @@ def _print_summary(result) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from mockingbot.export.parity import N_PARITY
+
     meta = result.meta
     p = result.parity
     table = Table(title=f"mbot export onnx → {result.path}", title_justify="left")
@@ -82,13 +88,28 @@ def _print_summary(result) -> None:
         ("weights", f"{'EMA' if result.ema else 'raw'} generator, {result.precision} storage"),
         ("opset", str(result.opset)),
         ("latent", f"{meta.latent_dim} × {meta.latent_distribution}"),
-        ("output", escape(f"spectrogram [batch, {meta.spec.n_frames}, {meta.spec.n_bins}]")),
+    ]
+    if meta.is_waveform:
+        n = meta.spec.clip_samples
+        rows += [
+            ("noise input", escape(f"{meta.noise_input_name} [batch, {n}], N(0, 1)")),
+            (
+                "output",
+                escape(f"waveform {meta.output_name} [batch, {n}] at {meta.spec.sr} Hz")
+                + " (no phase retrieval)",
+            ),
+        ]
+        detail = f"relative RMS {p['rel_rms']:.2g}"
+    else:
+        shape = f"[batch, {meta.spec.n_frames}, {meta.spec.n_bins}]"
+        rows.append(("output", escape(f"spectrogram {shape}")))
+        detail = f"max {p['max_db']:.3g} dB"
+    rows += [
         ("size", _human_bytes(result.size_bytes)),
         ("parameters", f"{result.parameters:,}"),
         (
             "parity (max abs)",
-            f"{p['max_abs']:.3g} ≤ {result.tolerance:.3g}  (mean {p['mean_abs']:.2g}; "
-            f"max {p['max_db']:.3g} dB)",
+            f"{p['max_abs']:.3g} ≤ {result.tolerance:.3g}  (mean {p['mean_abs']:.2g}; {detail})",
         ),
         ("conversion", f"{result.convert_seconds:.1f} s (total {result.total_seconds:.1f} s)"),
         ("sha256", result.sha256),
@@ -97,8 +118,9 @@ def _print_summary(result) -> None:
         table.add_row(key, value)
     console.print(table, highlight=False)
     scaled = f", scaled by the output peak {p['output_peak']:.3g}" if p["output_peak"] > 1 else ""
+    inputs = "latents and noise rows" if meta.is_waveform else "latents"
     console.print(
-        f"parity: max |TensorFlow − onnxruntime| = {p['max_abs']:.3g} on 64 latents "
+        f"parity: max |TensorFlow − onnxruntime| = {p['max_abs']:.3g} on {N_PARITY} {inputs} "
         f"(limit {result.tolerance:.3g}{scaled})",
         highlight=False,
     )
@@ -130,7 +152,7 @@ def onnx(
     parity_tolerance: float | None = typer.Option(
         None,
         "--parity-tolerance",
-        help="Max |TF − ONNX| allowed [default: 1e-4, or 5e-2 with --fp16].",
+        help="Max |TF − ONNX| allowed [default: 1e-4, 5e-2 with --fp16, 2e-2 for waveform runs].",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:

@@ -54,6 +54,15 @@ def _size(n: int) -> str:
     return f"{n / (1024 * 1024):.2f} MiB ({n:,} bytes)"
 
 
+def _output_kind(meta: dict[str, Any]) -> str:
+    """What the model emits, e.g. ``waveform (audio at 8000 Hz; noise input 'noise')``."""
+    if meta["output"] == "waveform":
+        sr = meta["spec"].get("sr", "?")
+        noise = meta.get("noise_input_name", "?")
+        return f"waveform (audio at {sr} Hz, no phase retrieval; noise input {noise!r})"
+    return f"{meta['output']} (normalised, see spec)"
+
+
 def _print_info(info: dict[str, Any]) -> None:
     from rich.table import Table
 
@@ -69,7 +78,7 @@ def _print_info(info: dict[str, Any]) -> None:
             ("preset", meta["preset"]),
             ("training steps", f"{meta['training_steps']:,}"),
             ("latent", f"{meta['latent_dim']} × {meta['latent_distribution']}"),
-            ("output", f"{meta['output']} (normalised, see spec)"),
+            ("output", _output_kind(meta)),
             ("phase recovery", meta["phase"]),
             ("data set", f"{ds.get('name', '?')} ({ds.get('clips', '?')} clips)"),
             ("license", ds.get("license") or "-"),
@@ -119,7 +128,7 @@ def info(
     model: Path = typer.Argument(..., help="An ONNX model file.", show_default=False),
     as_json: bool = typer.Option(False, "--json", help="Print everything as JSON."),
 ) -> None:
-    """Show a model's metadata, spectrogram spec, input/output shapes, opset, size, parameters."""
+    """Show a model's metadata, spectrogram spec, inputs/output (kind and shapes), opset, size."""
     from mockingbot.export.info import model_info
 
     facts = model_info(model)
