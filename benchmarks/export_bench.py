@@ -70,7 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
+    from mockingbot.trainer.run import read_run
 
+    if read_run(args.run_dir)[0].model.output == "waveform":
+        ap.error(
+            f"{args.run_dir} is a waveform run: its only weight storage is fp32 and its parity "
+            "is measured by mbot export onnx itself (docs/export.md, Waveform models)"
+        )
     with tempfile.TemporaryDirectory(prefix="mbot-export-bench-") as tmp:
         return _bench(args, Path(tmp))
 

@@ -156,6 +156,14 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--pack-count", type=int, nargs="*", default=[], help="also time render-pack")
     args = ap.parse_args()
+    from mockingbot.export.info import model_info
+
+    meta = model_info(args.model)["mockingbot"] or {}
+    if meta.get("output") == "waveform":
+        ap.error(
+            f"{args.model} is a waveform model: it emits audio itself, so there is no phase "
+            f"retrieval to compare; time it with: mbot render-pack --count N --model {args.model}"
+        )
     n, b = str(args.count), str(args.batch)
     rows = {
         "(a) runtime: onnxruntime + PGHI/fast GL": _child(_RUNTIME, args.model, n, b),
