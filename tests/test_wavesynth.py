@@ -125,6 +125,22 @@ def test_one_noise_band_stays_near_its_centre() -> None:
         assert H[far, b].max() < 0.05 * H[:, b].max()
 
 
+def test_channel_eq_starts_flat_and_shapes_the_whole_output() -> None:
+    synth = HarmonicNoiseWaveSynth(SPEC.to_dict(), K, BANDS, F0_MIN, F0_MAX, channel_eq=True)
+    rng = np.random.default_rng(3)
+    c = tf.constant(_controls(np.array(300.0), [-6.0, -6.0], noise=_level_logit(-20.0)))
+    noise = tf.constant(rng.standard_normal((1, SPEC.clip_samples)).astype(np.float32))
+    flat = synth([c, noise]).numpy()
+    np.testing.assert_allclose(flat, _render(c.numpy(), noise.numpy()), atol=1e-5)
+    synth.eq.assign(np.r_[np.zeros(BANDS - 2), -1.0, -1.0].astype(np.float32))  # top bands −50 dB
+    cut = synth([c, noise]).numpy()
+    P_flat, P_cut = (np.mean(np.abs(SPEC.stft(y[0])) ** 2, axis=0) for y in (flat, cut))
+    top = slice(SPEC.n_bins - 4, SPEC.n_bins)
+    assert 10 * np.log10(P_cut[top].sum() / P_flat[top].sum()) < -30
+    low = slice(2, SPEC.n_bins // 2)
+    assert abs(10 * np.log10(P_cut[low].sum() / P_flat[low].sum())) < 0.1
+
+
 def test_upsampling_interpolates_between_frame_centres() -> None:
     x = tf.constant([[[0.0], [4.0], [8.0]]])
     y = upsample_frames(x, 4).numpy()[0, :, 0]
@@ -149,6 +165,7 @@ def test_tf_spectrogram_matches_the_spec_features() -> None:
     [
         ({"output": "audio"}, "model.output"),
         ({"output": "waveform", "generator": "dense2022"}, "model.generator"),
+        ({"channel_eq": True}, "model.channel_eq"),
     ],
 )
 def test_bad_waveform_configs_name_the_key(model: dict, fragment: str) -> None:
@@ -172,8 +189,9 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_meows(tmp_path_factory.mktemp("meows"), 8)
 
 
-def _toml(tmp: Path, name: str, *, output: str) -> Path:
-    text = tiny_train_toml(**TRAIN).replace("[model]\n", f'[model]\noutput = "{output}"\n')
+def _toml(tmp: Path, name: str, *, output: str, eq: bool = False) -> Path:
+    head = f'[model]\noutput = "{output}"\nchannel_eq = {str(eq).lower()}\n'
+    text = tiny_train_toml(**TRAIN).replace("[model]\n", head)
     path = tmp / name
     path.write_text(text)
     return path
@@ -201,12 +219,13 @@ def test_waveform_run_trains_writes_audio_samples_and_loads(tmp_path: Path, data
     assert not np.allclose(audio, noisy)  # the noise input reaches the output
 
 
+@pytest.mark.parametrize("eq", [False, True])
 def test_init_from_starts_a_waveform_run_with_a_spectrogram_runs_weights(
-    tmp_path: Path, data_dir: Path
+    tmp_path: Path, data_dir: Path, eq: bool
 ) -> None:
     src, dst = tmp_path / "spec", tmp_path / "wave"
     spec_cfg = _toml(tmp_path, "spec.toml", output="spectrogram")
-    wave_cfg = _toml(tmp_path, "wave.toml", output="waveform")
+    wave_cfg = _toml(tmp_path, "wave.toml", output="waveform", eq=eq)
     r = CliRunner().invoke(app, ["train", str(data_dir), "-o", str(src), "--config", str(spec_cfg)])
     assert r.exit_code == 0, r.output
 
@@ -222,6 +241,16 @@ def test_init_from_starts_a_waveform_run_with_a_spectrogram_runs_weights(
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     for a, b in zip(fresh.discriminator.weights, source.discriminator.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+    # optimiser moments land on the same variables (the EQ, new, has none to take)
+    theirs = {v.path.split("/", 1)[-1]: v.numpy() for v in source.g_opt.variables}
+    ours = {v.path.split("/", 1)[-1]: v.numpy() for v in fresh.g_opt.variables}
+    assert len(ours) == len(theirs) + (2 if eq else 0)
+    for path, value in theirs.items():
+        if path.endswith("iteration") or "learning_rate" in path:
+            continue
+        np.testing.assert_array_equal(ours[path], value)
+    if eq:
+        np.testing.assert_array_equal(fresh.generator.get_layer("synth").eq.numpy(), 0.0)
 
     argv = ["train", str(data_dir), "-o", str(dst), "--config", str(wave_cfg), "--init-from"]
     r = CliRunner().invoke(app, [*argv, str(src)])

@@ -52,6 +52,7 @@ class ModelConfig:
 
     generator: str = "harmonic"
     output: str = "spectrogram"
+    channel_eq: bool = False
     discriminator: str = "conv"
     latent_dim: int = 64
     latent_distribution: str = "normal"
@@ -174,6 +175,9 @@ class TrainConfig:
         if m.output == "waveform":
             if m.generator != "harmonic":
                 raise ParameterError("model.output = 'waveform' needs model.generator = 'harmonic'")
+        elif m.channel_eq:
+            raise ParameterError("model.channel_eq needs model.output = 'waveform'")
+        if m.output == "waveform":
             s = self.spec
             if s.n_frames * s.hop_length != s.clip_samples:
                 raise ParameterError(

@@ -176,11 +176,14 @@ class GanTrainer:
         }
         if self.ema is not None:
             objects["ema"] = self.ema
-        before = [w.numpy().copy() for w in self.generator.weights[:1]]
-        status = tf.train.Checkpoint(**objects).restore(path)
-        status.expect_partial().assert_existing_objects_matched()
-        if np.array_equal(before[0], self.generator.weights[0].numpy()):
-            raise ValueError(f"{path} did not load into this run's networks")
+        nets = (self.generator, self.discriminator)
+        before = [net.weights[0].numpy().copy() for net in nets]
+        # partial on purpose: the step stays ours, and weights the other run lacks (a
+        # waveform run's channel EQ) keep their initial values
+        tf.train.Checkpoint(**objects).restore(path).expect_partial()
+        for net, old in zip(nets, before):
+            if np.array_equal(old, net.weights[0].numpy()):
+                raise ValueError(f"{path} did not load into this run's {net.name}")
         reader = tf.train.load_checkpoint(path)
         return int(reader.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE"))
 

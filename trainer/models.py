@@ -68,7 +68,7 @@ def _harmonic_generator(cfg: TrainConfig, name: str) -> keras.Model:
         name="synth",
     )
     if m.output == "waveform":
-        wave = HarmonicNoiseWaveSynth(**voice)
+        wave = HarmonicNoiseWaveSynth(**voice, channel_eq=m.channel_eq)
         noise = keras.Input((wave.n_samples,), name="noise")
         controls = layers.Conv1D(wave.n_controls, 3, padding="same", name="controls")(h)
         return keras.Model([z, noise], wave([controls, noise]), name=name)
