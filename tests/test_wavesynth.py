@@ -141,6 +141,19 @@ def test_channel_eq_starts_flat_and_shapes_the_whole_output() -> None:
     assert abs(10 * np.log10(P_cut[low].sum() / P_flat[low].sum())) < 0.1
 
 
+def test_spectrogram_renderer_channel_eq_starts_flat_and_lowers_its_bands() -> None:
+    from mockingbot.trainer.synth import HarmonicNoiseSynth
+
+    args = (SPEC.to_dict(), K, BANDS, F0_MIN, F0_MAX)
+    plain, eq = HarmonicNoiseSynth(*args), HarmonicNoiseSynth(*args, channel_eq=True)
+    c = tf.constant(_controls(np.array(300.0), [-6.0, -6.0], noise=_level_logit(-20.0)))
+    np.testing.assert_array_equal(eq(c).numpy(), plain(c).numpy())
+    eq.eq.assign(np.r_[np.zeros(BANDS - 1), -0.4].astype(np.float32))  # top band −20 dB
+    drop = (eq(c).numpy() - plain(c).numpy())[0].mean(axis=0) * SPEC.top_db / 2  # dB per bin
+    assert drop[-1] == pytest.approx(-20.0, abs=0.5)
+    assert np.all(drop[: SPEC.n_bins * (BANDS - 2) // (BANDS - 1)] == 0.0)
+
+
 def test_upsampling_interpolates_between_frame_centres() -> None:
     x = tf.constant([[[0.0], [4.0], [8.0]]])
     y = upsample_frames(x, 4).numpy()[0, :, 0]
@@ -165,7 +178,7 @@ def test_tf_spectrogram_matches_the_spec_features() -> None:
     [
         ({"output": "audio"}, "model.output"),
         ({"output": "waveform", "generator": "dense2022"}, "model.generator"),
-        ({"channel_eq": True}, "model.channel_eq"),
+        ({"channel_eq": True, "generator": "dense2022"}, "model.channel_eq"),
     ],
 )
 def test_bad_waveform_configs_name_the_key(model: dict, fragment: str) -> None:

@@ -172,11 +172,10 @@ class TrainConfig:
                     f"model.gen_base_frames × 2^len(model.gen_channels) = {frames} must equal "
                     f"spec.n_frames = {self.spec.n_frames}"
                 )
-        if m.output == "waveform":
-            if m.generator != "harmonic":
-                raise ParameterError("model.output = 'waveform' needs model.generator = 'harmonic'")
-        elif m.channel_eq:
-            raise ParameterError("model.channel_eq needs model.output = 'waveform'")
+        if m.output == "waveform" and m.generator != "harmonic":
+            raise ParameterError("model.output = 'waveform' needs model.generator = 'harmonic'")
+        if m.channel_eq and m.generator != "harmonic":
+            raise ParameterError("model.channel_eq needs model.generator = 'harmonic'")
         if m.output == "waveform":
             s = self.spec
             if s.n_frames * s.hop_length != s.clip_samples:
@@ -268,13 +267,23 @@ def available_presets() -> list[str]:
     return sorted(p.name[: -len(".toml")] for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
-def load_preset(name: str) -> dict[str, Any]:
-    """The raw settings of a shipped preset (a nested dict)."""
+def load_preset(name: str, *, _seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The raw settings of a shipped preset (a nested dict).
+
+    A preset may start from another with ``base = "NAME"`` and list only what it changes, so
+    a recipe's stages cannot drift apart (``waveform`` is ``default`` with another renderer).
+    """
     names = available_presets()
     if name not in names:
         raise ParameterError(f"unknown preset {name!r}; available: {', '.join(names)}")
+    if name in _seen:
+        raise ParameterError(f"presets {' → '.join((*_seen, name))} form a loop")
     text = (resources.files("mockingbot.trainer") / "presets" / f"{name}.toml").read_text()
-    return tomllib.loads(text)
+    data = tomllib.loads(text)
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    return _merge(load_preset(str(base), _seen=(*_seen, name)), data)
 
 
 def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:

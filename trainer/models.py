@@ -65,10 +65,11 @@ def _harmonic_generator(cfg: TrainConfig, name: str) -> keras.Model:
         n_noise_bands=m.n_noise_bands,
         f0_min_hz=m.f0_min_hz,
         f0_max_hz=m.f0_max_hz,
+        channel_eq=m.channel_eq,
         name="synth",
     )
     if m.output == "waveform":
-        wave = HarmonicNoiseWaveSynth(**voice, channel_eq=m.channel_eq)
+        wave = HarmonicNoiseWaveSynth(**voice)
         noise = keras.Input((wave.n_samples,), name="noise")
         controls = layers.Conv1D(wave.n_controls, 3, padding="same", name="controls")(h)
         return keras.Model([z, noise], wave([controls, noise]), name=name)

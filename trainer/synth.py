@@ -21,6 +21,7 @@ from keras import layers, saving
 from mockingbot.spec import SpectrogramSpec
 
 __all__ = [
+    "EQ_SCALE_DB",
     "HarmonicNoiseSynth",
     "main_lobe_half_width_bins",
     "main_lobe_sigma_bins",
@@ -33,6 +34,11 @@ __all__ = [
 
 #: Levels may go this far below the spec's floor so that silence is reachable.
 LEVEL_HEADROOM_DB = 20.0
+
+#: The channel EQ's trainable value 1.0 means this many dB. Adam moves a weight by about its
+#: learning rate per step whatever the gradient's size, so the scale sets how fast the EQ can
+#: learn: 2e-4 × 50 = 0.01 dB per step, 10 dB in 1000 steps.
+EQ_SCALE_DB = 50.0
 
 
 def _db_to_amp(db: tf.Tensor) -> tf.Tensor:
@@ -122,6 +128,10 @@ class HarmonicNoiseSynth(layers.Layer):
         noise_texture: in training, multiply the noise by a random Rayleigh texture (see
             :func:`rayleigh_texture`); at inference the smooth expected magnitude is emitted.
         peak_shape: ``"rational"`` or ``"gaussian"`` harmonic peaks (see :func:`peak_profile`).
+        channel_eq: learn one equaliser for the whole data set, ``n_noise_bands`` gains on the
+            noise bands' triangles (see
+            :class:`~mockingbot.trainer.wavesynth.HarmonicNoiseWaveSynth`, which has the same
+            weight, so it carries over between the two renderers).
     """
 
     def __init__(
@@ -133,9 +143,11 @@ class HarmonicNoiseSynth(layers.Layer):
         f0_max_hz: float,
         noise_texture: bool = False,
         peak_shape: str = "gaussian",
+        channel_eq: bool = False,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
+        self.channel_eq = bool(channel_eq)
         self.noise_texture = bool(noise_texture)
         self.peak_shape = str(peak_shape)
         self.spec_dict = dict(spec)
@@ -150,6 +162,10 @@ class HarmonicNoiseSynth(layers.Layer):
         self._bins_hz = tf.constant(np.arange(s.n_bins) * self._bin_hz, tf.float32)
         self._k = tf.constant(np.arange(1, self.n_harmonics + 1), tf.float32)
         self._band = tf.constant(noise_band_matrix(self.n_noise_bands, s.n_bins))
+        if self.channel_eq:
+            self.eq = self.add_weight(
+                name="eq", shape=(self.n_noise_bands,), initializer="zeros", trainable=True
+            )
 
     @property
     def n_controls(self) -> int:
@@ -174,6 +190,9 @@ class HarmonicNoiseSynth(layers.Layer):
         if training and self.noise_texture:
             noise = noise * rayleigh_texture(tf.shape(noise))
         S_rel = tf.sqrt(tf.square(harm) + tf.square(noise) + 1e-12)
+        if self.channel_eq:
+            gains = tf.exp(self.eq * float(EQ_SCALE_DB * np.log(10.0) / 20.0))  # [Bn]
+            S_rel = S_rel * tf.tensordot(gains, self._band, axes=1)  # [F], same for every sound
         return normalize_relative(S_rel, s)
 
     def _harmonic_peaks(self, f0: tf.Tensor, amp: tf.Tensor) -> tf.Tensor:
@@ -216,5 +235,6 @@ class HarmonicNoiseSynth(layers.Layer):
             f0_max_hz=self.f0_max_hz,
             noise_texture=self.noise_texture,
             peak_shape=self.peak_shape,
+            channel_eq=self.channel_eq,
         )
         return config

@@ -28,10 +28,9 @@ from keras import layers, saving
 
 from mockingbot.spec import SpectrogramSpec
 
-from .synth import LEVEL_HEADROOM_DB, noise_band_matrix, normalize_relative
+from .synth import EQ_SCALE_DB, LEVEL_HEADROOM_DB, noise_band_matrix, normalize_relative
 
 __all__ = [
-    "EQ_SCALE_DB",
     "NOISE_FILTER_TAPS",
     "HarmonicNoiseWaveSynth",
     "noise_filter_bank",
@@ -42,11 +41,6 @@ __all__ = [
 #: Length of each noise band filter (odd, zero-phase). 129 taps at 8 kHz = 16 ms: long enough
 #: to resolve bands ~125 Hz apart, short next to the 32 ms analysis window.
 NOISE_FILTER_TAPS = 129
-
-#: The channel EQ's trainable value 1.0 means this many dB. Adam moves a weight by about its
-#: learning rate per step whatever the gradient's size, so the scale sets how fast the EQ can
-#: learn: 2e-4 × 50 = 0.01 dB per step, 10 dB in 1000 steps.
-EQ_SCALE_DB = 50.0
 
 _TWO_PI = float(2.0 * np.pi)
 

@@ -51,7 +51,11 @@ def train(
     ),
     out: Path | None = typer.Option(None, "--out", "-o", help="Run folder to create (or resume)."),
     config: Path | None = typer.Option(None, "--config", help="TOML file overriding the preset."),
-    preset: str = typer.Option("default", "--preset", help="Recipe: default or seed-2022."),
+    preset: str = typer.Option(
+        "default",
+        "--preset",
+        help="Recipe: default, waveform (stage 2, with --init-from), seed-2022.",
+    ),
     steps: int | None = typer.Option(None, "--steps", help="Total generator steps to train to."),
     batch_size: int | None = typer.Option(None, "--batch-size", help="Global batch size."),
     seed: int | None = typer.Option(None, "--seed", help="Seed for weights, latents, shuffling."),
