@@ -64,6 +64,58 @@ def test_default_preset_resolves_with_the_shared_spec() -> None:
     assert resolve_config(preset="seed-2022").spec == PRESETS["seed-2022"]
 
 
+def _flat(tree: dict, prefix: str = "") -> dict:
+    """``{"model": {"output": x}}`` → ``{"model.output": x}``."""
+    out = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def test_waveform_preset_is_the_default_preset_with_only_its_own_keys_changed() -> None:
+    from importlib import resources
+
+    from mockingbot.trainer.config import load_preset, tomllib
+
+    text = (resources.files("mockingbot.trainer") / "presets" / "waveform.toml").read_text()
+    own = tomllib.loads(text)
+    assert own.pop("base") == "default"
+    assert _flat(load_preset("waveform")) == _flat(load_preset("default")) | _flat(own)
+    base, wave = resolve_config().to_dict(), resolve_config(preset="waveform").to_dict()
+    assert _flat(wave) == _flat(base) | _flat(own)
+    assert (base["model"]["output"], base["model"]["channel_eq"]) == ("spectrogram", False)
+    assert (wave["model"]["output"], wave["model"]["channel_eq"]) == ("waveform", True)
+
+
+@pytest.mark.parametrize(
+    ("presets", "fragments"),
+    [
+        ({"a": 'base = "b"', "b": 'base = "a"'}, ["a → b → a", "loop"]),
+        ({"a": 'base = "nope"'}, ["unknown preset 'nope'", "available: a"]),
+    ],
+)
+def test_preset_base_loops_and_unknown_bases_are_refused_naming_the_presets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, presets: dict, fragments: list
+) -> None:
+    from types import SimpleNamespace
+
+    from mockingbot.trainer import config
+
+    folder = tmp_path / "presets"
+    folder.mkdir()
+    for name, text in presets.items():
+        (folder / f"{name}.toml").write_text(f'{text}\nname = "{name}"\n')
+    # presets are package data found through importlib.resources: point it at our folder
+    monkeypatch.setattr(config, "resources", SimpleNamespace(files=lambda _package: tmp_path))
+    with pytest.raises(ParameterError) as caught:
+        resolve_config(preset="a")
+    for fragment in fragments:
+        assert fragment in str(caught.value)
+
+
 def test_config_round_trips_through_json() -> None:
     cfg = resolve_config(overrides={"train": {"steps": 7}})
     again = TrainConfig.from_dict(json.loads(cfg.to_json()))
