@@ -306,7 +306,8 @@ def export_onnx(
         **kind,
         model_name=(name or run_dir.resolve().name).strip(),
         preset=cfg.name,
-        training_steps=int(step),
+        # a fine-tuned run's steps count on top of those of the run it started from
+        training_steps=int(step) + int((info.get("init_from") or {}).get("step", 0)),
         dataset=dict(info.get("dataset") or {}),
         exporter=_exporter_info(opset, precision, ema, int(step)),
     )

@@ -274,6 +274,19 @@ def test_init_from_starts_a_waveform_run_with_a_spectrogram_runs_weights(
     assert info["init_from"]["run"] == str(src.resolve())
 
 
+def test_a_fine_tuned_run_keeps_the_credit_of_the_data_it_started_from() -> None:
+    from mockingbot.trainer.run import inherit_credit
+
+    cats = {"name": "CatMeows", "license": "CC BY 4.0", "attribution": "CatMeows by L. A. L."}
+    mine = {"name": "growls", "license": "CC0", "attribution": ""}
+    merged = inherit_credit(mine, cats)
+    assert merged["name"] == "growls"
+    assert merged["license"] == "CC0; CC BY 4.0"
+    assert merged["attribution"] == "Fine-tuned from a model trained on: CatMeows by L. A. L."
+    assert inherit_credit(cats, cats) == cats  # same data: nothing repeated
+    assert inherit_credit(mine, {}) == mine
+
+
 @pytest.mark.parametrize(
     ("extra", "fragment"),
     [

@@ -171,6 +171,8 @@ def train(
     info["cpu_seconds"] = float(old.get("cpu_seconds", 0.0))
     info["wall_seconds"] = float(old.get("wall_seconds", 0.0))
     info["history"] = list(old.get("history", []))  # (step, CPU, wall) at every checkpoint
+    if "init_from" in old:
+        info["init_from"] = old["init_from"]
 
     strategy = make_strategy(t.strategy)
     trainer = GanTrainer(cfg, run_dir, strategy=strategy)
@@ -186,6 +188,8 @@ def train(
     if init_from is not None and not resume:
         info["init_from"] = _init_from(trainer, cfg, Path(init_from))
         log(f"initialised from {init_from} (its step {info['init_from']['step']})")
+    if "init_from" in info:
+        info["dataset"] = inherit_credit(info["dataset"], info["init_from"].get("dataset") or {})
     writer = tf.summary.create_file_writer(str(run_dir / "logs"))
     z_fixed = sample_io.fixed_latents(
         cfg.model.latent_dim, seed=t.seed, distribution=cfg.model.latent_distribution
@@ -289,6 +293,24 @@ def train(
     }
 
 
+def inherit_credit(own: Mapping[str, Any], earlier: Mapping[str, Any]) -> dict[str, Any]:
+    """A fine-tuned run's data credit: its own data's, plus the data its start was trained on.
+
+    A model fine-tuned from one trained on CatMeows still carries what it learnt from
+    CatMeows, so CC BY 4.0 requires that credit to reach every pack made with it.
+    """
+    out = dict(own)
+    extra = str(earlier.get("attribution", "")).strip()
+    if extra and extra not in str(out.get("attribution", "")):
+        mine = str(out.get("attribution", "")).strip()
+        note = f"Fine-tuned from a model trained on: {extra}"
+        out["attribution"] = f"{mine}\n{note}" if mine else note
+    licenses = [str(x).strip() for x in (out.get("license", ""), earlier.get("license", ""))]
+    licenses = [x for i, x in enumerate(licenses) if x and x not in licenses[:i]]
+    out["license"] = "; ".join(licenses)
+    return out
+
+
 def _init_from(trainer: Any, cfg: TrainConfig, other: Path) -> dict[str, Any]:
     """Load ``other``'s networks into ``trainer``; what to record about it in ``run.json``."""
     other_cfg, other_info = read_run(other)
@@ -306,6 +328,7 @@ def _init_from(trainer: Any, cfg: TrainConfig, other: Path) -> dict[str, Any]:
     return {
         "run": str(Path(other).resolve()),
         "step": step,
+        "dataset": other_info.get("dataset") or {},
         "cpu_seconds": float(other_info.get("cpu_seconds", 0.0)),
         "wall_seconds": float(other_info.get("wall_seconds", 0.0)),
     }
