@@ -8,8 +8,8 @@ signal first and everything else by keyword, returns a new array and does no I/O
 Contents:
 
 - Level: :func:`remove_dc`, :func:`normalize_peak`.
-- Finding sound: :func:`energy_envelope`, :func:`trim_silence`, :func:`call_bounds`,
-  :func:`split_calls`.
+- Finding sound: :func:`energy_envelope`, :func:`trim_silence`, :func:`silence_bounds`,
+  :func:`call_bounds`, :func:`split_calls`.
 - Fixed length: :func:`energetic_offset`, :func:`fit_window`.
 
 Placement choice: a call shorter than the window starts at sample 0 and is followed by zeros.
@@ -45,6 +45,7 @@ __all__ = [
     "fit_window",
     "normalize_peak",
     "remove_dc",
+    "silence_bounds",
     "split_calls",
     "trim_silence",
 ]
@@ -237,16 +238,31 @@ def trim_silence(
         >>> 0.5 <= trim_silence(y, sr=sr).size / sr < 0.6
         True
     """
+    start, end = silence_bounds(
+        y, sr=sr, top_db=top_db, pre_roll_s=pre_roll_s, post_roll_s=post_roll_s
+    )
+    return np.asarray(y)[start:end].copy()
+
+
+def silence_bounds(
+    y: np.ndarray,
+    *,
+    sr: int,
+    top_db: float = TRIM_TOP_DB,
+    pre_roll_s: float = PRE_ROLL_S,
+    post_roll_s: float = POST_ROLL_S,
+) -> tuple[int, int]:
+    """``(start, end)`` sample indices :func:`trim_silence` keeps (``(0, 0)`` for silence)."""
     y = _valid_audio(y)
     if not top_db > 0:
         raise ParameterError(f"top_db must be > 0 dB, got {top_db!r}")
     env, frame, hop = energy_envelope(y, sr=sr, smooth_s=0.0)
     if env.size == 0 or not np.any(y):
-        return y[:0].copy()
+        return 0, 0
     loud = np.flatnonzero(env >= env.max() - top_db)
     start = max(0, loud[0] * hop - _samples(pre_roll_s, sr))
     end = min(y.size, loud[-1] * hop + frame + _samples(post_roll_s, sr))
-    return y[start:end].copy()
+    return int(start), int(end)
 
 
 def call_bounds(

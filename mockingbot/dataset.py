@@ -38,13 +38,21 @@ from typing import Any
 import numpy as np
 
 from .audio import AudioInfo, read_audio, sniff_audio
-from .clips import CLIP_PEAK_DBFS, MIN_CALL_S, call_bounds, energetic_offset, normalize_peak
-from .errors import AudioLoadError, DataError
+from .clips import (
+    CLIP_PEAK_DBFS,
+    MIN_CALL_S,
+    call_bounds,
+    energetic_offset,
+    normalize_peak,
+    silence_bounds,
+)
+from .errors import AudioLoadError, DataError, ParameterError
 from .spec import SpectrogramSpec
 
 __all__ = [
     "AUDIO_EXTENSIONS",
     "CATMEOWS_NAME",
+    "CONTEXTS",
     "Clip",
     "Dataset",
     "FileReport",
@@ -302,10 +310,27 @@ def group_of(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> str:
 
 
 # ---------------------------------------------------------------------------- loading
-def _clips_of(path: Path, y: np.ndarray, *, spec: SpectrogramSpec, group: str) -> list[Clip]:
+#: How a file becomes clips (``load_dataset(context=...)``):
+#: ``"call"`` — every call cut at its onset and offset, the room tone around it dropped (sounds
+#: that start at once, as game events want); ``"recording"`` — the file as recorded, only
+#: leading and trailing silence trimmed, one clip per file (room tone, breaths and handling
+#: noise stay: what a listener hears in the data set).
+CONTEXTS = ("call", "recording")
+
+
+def _segments(y: np.ndarray, *, sr: int, context: str) -> list[tuple[int, int]]:
+    if context == "recording":
+        start, end = silence_bounds(y, sr=sr)
+        return [(start, end)] if end - start >= MIN_CALL_S * sr else []
+    return call_bounds(y, sr=sr, min_call_s=MIN_CALL_S)
+
+
+def _clips_of(
+    path: Path, y: np.ndarray, *, spec: SpectrogramSpec, group: str, context: str = "call"
+) -> list[Clip]:
     n = spec.clip_samples
     clips = []
-    for start, end in call_bounds(y, sr=spec.sr, min_call_s=MIN_CALL_S):
+    for start, end in _segments(y, sr=spec.sr, context=context):
         call = y[start:end]
         offset = energetic_offset(call, n)
         window = np.zeros(n, dtype=np.float32)
@@ -328,6 +353,7 @@ def load_dataset(
     spec: SpectrogramSpec,
     strict: bool = False,
     on_progress: ProgressCallback | None = None,
+    context: str = "call",
 ) -> Dataset:
     """Scan ``root``, decode every audio file and cut the training clips.
 
@@ -345,6 +371,8 @@ def load_dataset(
             listing it.
         on_progress: called as ``on_progress(done, total)`` once with ``done=0`` before the
             first file and after every file.
+        context: ``"call"`` (split into calls, the default) or ``"recording"`` (one clip per
+            file, only silence trimmed); see :data:`CONTEXTS`.
 
     Returns:
         :class:`Dataset` with at least one clip.
@@ -359,6 +387,8 @@ def load_dataset(
         >>> len(ds.clips), ds.summary()["rejected"]  # doctest: +SKIP
         (448, 0)
     """
+    if context not in CONTEXTS:
+        raise ParameterError(f"context must be one of {', '.join(CONTEXTS)}; got {context!r}")
     root_path = _check_root(root)
     candidates, ignored, bad_dirs = _scan(root_path)
     ds = Dataset(root=root_path, spec=spec, ignored=ignored)
@@ -372,7 +402,9 @@ def load_dataset(
     for done, path in enumerate(candidates, start=1):
         try:
             loaded = read_audio(path, sr=spec.sr)
-            clips = _clips_of(path, loaded.y, spec=spec, group=group_of(path, root_path))
+            clips = _clips_of(
+                path, loaded.y, spec=spec, group=group_of(path, root_path), context=context
+            )
             if not clips:
                 raise AudioLoadError(
                     path, "too short", f"no call of at least {MIN_CALL_S:g} s above the noise"

@@ -184,6 +184,42 @@ def test_short_calls_start_at_the_window_onset(tmp_path: Path) -> None:
     assert not clip.y[round(0.35 * spec.sr) :].any()  # zero padding after the call
 
 
+def _room_tone_file(folder: Path) -> Path:
+    """0.5 s of room tone (−30 dB), two calls 0.4 s apart, 0.3 s of room tone."""
+    rng = np.random.default_rng(7)
+    call = synth_meow(sr=SR, seconds=0.3)
+    gap = np.zeros(round(0.4 * SR))
+    y = np.concatenate([np.zeros(round(0.5 * SR)), call, gap, call, np.zeros(round(0.3 * SR))])
+    y = y + 0.03 * np.max(np.abs(call)) * rng.standard_normal(y.size)
+    folder.mkdir(parents=True, exist_ok=True)
+    _write(folder / "room.wav", y)
+    return folder
+
+
+def test_call_context_cuts_each_call_without_its_room_tone(tmp_path: Path) -> None:
+    spec = PRESETS["default"]
+    clips = load_dataset(_room_tone_file(tmp_path), spec=spec, context="call").clips
+    assert len(clips) == 2
+    assert 0.45 < clips[0].start_s < 0.6  # at the first onset (its attack is soft)
+    assert not clips[0].y[round(0.45 * spec.sr) :].any()  # zeros after the call
+
+
+def test_recording_context_keeps_the_room_tone_as_one_clip(tmp_path: Path) -> None:
+    spec = PRESETS["default"]
+    (clip,) = load_dataset(_room_tone_file(tmp_path), spec=spec, context="recording").clips
+    assert clip.start_s == 0.0  # room tone is within 50 dB of the call: nothing trimmed
+    lead = clip.y[: round(0.45 * spec.sr)]
+    assert 0.01 < np.sqrt(np.mean(lead**2)) / np.max(np.abs(clip.y)) < 0.1  # the tone is kept
+    assert clip.y[round(1.6 * spec.sr) : round(1.7 * spec.sr)].any()  # and the tail
+
+
+def test_unknown_context_is_a_parameter_error(tmp_path: Path) -> None:
+    from mockingbot.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="context"):
+        load_dataset(_room_tone_file(tmp_path), spec=PRESETS["default"], context="file")
+
+
 def test_summary_numbers(dataset: Dataset, folder: Path) -> None:
     s = dataset.summary()
     json.dumps(s)  # JSON-ready

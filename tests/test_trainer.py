@@ -64,6 +64,22 @@ def test_default_preset_resolves_with_the_shared_spec() -> None:
     assert resolve_config(preset="seed-2022").spec == PRESETS["seed-2022"]
 
 
+def test_runs_from_before_the_data_section_load_with_call_context() -> None:
+    old = resolve_config().to_dict()
+    del old["data"]
+    assert TrainConfig.from_dict(old).data.context == "call"
+
+
+def test_data_context_changes_the_feature_cache_key(tmp_path: Path) -> None:
+    from mockingbot.dataset import load_dataset
+    from mockingbot.spec import PRESETS
+    from mockingbot.trainer.data import _cache_key
+
+    ds = load_dataset(write_meows(tmp_path / "m", 2), spec=PRESETS["default"])
+    keys = {c: _cache_key(ds, PRESETS["default"], c) for c in ("call", "recording")}
+    assert keys["call"] != keys["recording"]
+
+
 def _flat(tree: dict, prefix: str = "") -> dict:
     """``{"model": {"output": x}}`` → ``{"model.output": x}``."""
     out = {}
@@ -132,6 +148,8 @@ def test_config_round_trips_through_json() -> None:
         ({"model": {"gen_base_frames": 4}}, "spec.n_frames"),
         ({"train": {"g_lr": 5.0}}, "train.g_lr"),
         ({"train": {"batch_size": "big"}}, "integer"),
+        ({"data": {"context": "file"}}, "data.context"),
+        ({"data": {"contxt": "call"}}, "unknown key"),
     ],
 )
 def test_impossible_configs_name_the_key(overrides: dict, fragment: str) -> None:

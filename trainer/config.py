@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from mockingbot.dataset import CONTEXTS
 from mockingbot.errors import ParameterError
 from mockingbot.spec import PRESETS as SPEC_PRESETS
 from mockingbot.spec import SpectrogramSpec
@@ -69,6 +70,13 @@ class ModelConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class DataSettings:
+    """How the audio folder becomes training clips (see ``mockingbot.dataset.CONTEXTS``)."""
+
+    context: str = "call"
+
+
+@dataclasses.dataclass(frozen=True)
 class TrainSettings:
     """Optimisation and bookkeeping settings."""
 
@@ -99,6 +107,7 @@ class TrainConfig:
     spec: SpectrogramSpec
     model: ModelConfig
     train: TrainSettings
+    data: DataSettings = DataSettings()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (tuples become lists)."""
@@ -107,6 +116,7 @@ class TrainConfig:
             "spec": self.spec.to_dict(),
             "model": _plain(dataclasses.asdict(self.model)),
             "train": _plain(dataclasses.asdict(self.train)),
+            "data": _plain(dataclasses.asdict(self.data)),
         }
 
     def to_json(self) -> str:
@@ -115,11 +125,18 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str = "config") -> TrainConfig:
         """Build and validate a config; unknown keys anywhere are an error naming them."""
-        _check_keys(data, {"name", "spec", "model", "train"}, source)
+        _check_keys(data, {"name", "spec", "model", "train", "data"}, source)
         spec = _resolve_spec(data.get("spec", {}), f"{source} [spec]")
         model = _build(ModelConfig, data.get("model", {}), f"{source} [model]")
         train = _build(TrainSettings, data.get("train", {}), f"{source} [train]")
-        cfg = cls(name=str(data.get("name", "custom")), spec=spec, model=model, train=train)
+        data_settings = _build(DataSettings, data.get("data", {}), f"{source} [data]")
+        cfg = cls(
+            name=str(data.get("name", "custom")),
+            spec=spec,
+            model=model,
+            train=train,
+            data=data_settings,
+        )
         cfg.validate()
         return cfg
 
@@ -134,6 +151,7 @@ class TrainConfig:
         _one_of("model.peak_shape", m.peak_shape, ("rational", "gaussian"))
         _one_of("train.loss", t.loss, _LOSSES)
         _one_of("train.strategy", t.strategy, _STRATEGIES)
+        _one_of("data.context", self.data.context, CONTEXTS)
         for a in t.augment:
             _one_of("train.augment", a, _AUGMENTS)
         for key, value in [

@@ -39,8 +39,10 @@ class FeatureSet:
         return int(self.features.shape[0])
 
 
-def _cache_key(dataset: Dataset, spec: SpectrogramSpec) -> str:
+def _cache_key(dataset: Dataset, spec: SpectrogramSpec, context: str) -> str:
     h = hashlib.sha256(spec.to_json().encode())
+    if context != "call":  # "call" keys stay as they were, so old caches still match
+        h.update(f"context={context}|".encode())
     for clip in dataset.clips:
         h.update(f"{clip.source}|{clip.start_s:.6f}|".encode())
         h.update(np.ascontiguousarray(clip.y[:: max(1, clip.y.size // 64)]).tobytes())
@@ -54,13 +56,16 @@ def load_features(
     cache_dir: Path | None = None,
     strict: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
+    context: str = "call",
 ) -> FeatureSet:
     """Load ``data_dir`` and return its clips' features (cached in ``cache_dir`` when given).
 
     Raises:
         DataError: the folder is missing or yields fewer than :data:`MIN_CLIPS` clips.
     """
-    dataset = load_dataset(Path(data_dir), spec=spec, strict=strict, on_progress=on_progress)
+    dataset = load_dataset(
+        Path(data_dir), spec=spec, strict=strict, on_progress=on_progress, context=context
+    )
     if len(dataset.clips) < MIN_CLIPS:
         raise DataError(
             f"{data_dir} yields only {len(dataset.clips)} usable clip(s); a GAN needs at least "
@@ -68,7 +73,7 @@ def load_features(
         )
     summary = dataset.summary()
     sources = [str(c.source) for c in dataset.clips]
-    key = _cache_key(dataset, spec)
+    key = _cache_key(dataset, spec, context)
     cached = cache_dir / f"features-{key}.npy" if cache_dir is not None else None
     if cached is not None and cached.exists():
         return FeatureSet(np.load(cached), summary, sources)

@@ -155,7 +155,13 @@ def train(
     run_dir = Path(run_dir)
     t = cfg.train
     tf.keras.utils.set_random_seed(t.seed)
-    features = load_features(data_dir, spec=cfg.spec, cache_dir=run_dir / "cache", strict=strict)
+    features = load_features(
+        data_dir,
+        spec=cfg.spec,
+        cache_dir=run_dir / "cache",
+        strict=strict,
+        context=cfg.data.context,
+    )
     if t.batch_size > len(features):
         raise ParameterError(
             f"train.batch_size ({t.batch_size}) is larger than the data set ({len(features)} "
