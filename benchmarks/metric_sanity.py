@@ -20,10 +20,11 @@ Each "generated" set below is scored against the whole reference exactly as
 - ``FM synth``: simple two-operator FM "meows" with random pitch glides and lengths —
   plausible to a layman, obviously not cats. Should be trivially separable.
 - ``training clips``: the clips the trainer learns from, exactly as
-  :func:`mockingbot.dataset.load_dataset` cuts them for the default spec (each call cut at
-  its onset and offset, room tone around it dropped, at most one 2.048-s window). A
-  generator that reproduced its training data perfectly would score this, not the floor:
-  the gap between the two is what the data preparation costs on these metrics.
+  :func:`mockingbot.dataset.load_dataset` cuts them for the default spec, in both data
+  contexts: ``call`` (each call cut at its onset and offset, room tone dropped) and
+  ``recording`` (the file with only silence trimmed). A generator that reproduced its
+  training data perfectly would score this, not the floor: the gap between the two is what
+  the data preparation costs on these metrics.
 
 Needs librosa (a dev dependency) for Griffin-Lim. Takes about a minute on 2 CPU cores.
 """
@@ -121,12 +122,16 @@ def main(argv: list[str] | None = None) -> int:
         )
     rng = np.random.default_rng(args.seed)
     fm = [fm_meow(rng, sr=sr) for _ in clips]
-    trained = [c.y for c in load_dataset(args.data, spec=spec).clips]
+    calls, recordings = (
+        [c.y for c in load_dataset(args.data, spec=spec, context=context).clips]
+        for context in ("call", "recording")
+    )
     for name, gen in (
         ("true |STFT| + zero phase", zero),
         (f"true |STFT| + Griffin-Lim {args.gl_iters}", gl),
         ("FM synth meows", fm),
-        ("training clips (loader's windows)", trained),
+        ("training clips, context call", calls),
+        ("training clips, context recording", recordings),
     ):
         X_gen = np.stack([features.clip_features(y, sr) for y in gen])
         rows[name] = _score(X_gen, X_real, groups, args.seed)
