@@ -23,6 +23,8 @@ from mockingbot.spec import SpectrogramSpec
 __all__ = [
     "EQ_SCALE_DB",
     "HarmonicNoiseSynth",
+    "decode_controls",
+    "eq_gains",
     "main_lobe_half_width_bins",
     "main_lobe_sigma_bins",
     "noise_band_matrix",
@@ -43,6 +45,42 @@ EQ_SCALE_DB = 50.0
 
 def _db_to_amp(db: tf.Tensor) -> tf.Tensor:
     return tf.exp(db * (np.log(10.0) / 20.0))
+
+
+def decode_controls(
+    controls: tf.Tensor,
+    *,
+    spec: SpectrogramSpec,
+    n_harmonics: int,
+    f0_min_hz: float,
+    f0_max_hz: float,
+) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """What the control channels mean, for every renderer: (f0 Hz, harmonic amps, band amps).
+
+    Channels: f0 logit (1) mapped log-linearly onto [f0_min_hz, f0_max_hz]; K harmonic and B
+    noise-band level logits mapped onto ``-(top_db + LEVEL_HEADROOM_DB) · sigmoid(x)`` dB.
+    Harmonics near or above Nyquist fade out smoothly. One definition, so the spectrogram
+    and the waveform renderer give the same weights the same meaning.
+
+    Returns:
+        f0 [B, T, 1] in Hz; harmonic amplitudes [B, T, K] and noise-band amplitudes
+        [B, T, Bn], linear, relative to a full-scale sinusoid.
+    """
+    K = n_harmonics
+    log_lo, log_hi = np.log(f0_min_hz), np.log(f0_max_hz)
+    f0 = tf.exp(log_lo + tf.sigmoid(controls[..., :1]) * (log_hi - log_lo))
+    level_range = spec.top_db + LEVEL_HEADROOM_DB
+    bin_hz = spec.sr / spec.n_fft
+    k = tf.constant(np.arange(1, K + 1), tf.float32)
+    alias = tf.sigmoid((spec.sr / 2.0 - bin_hz - f0 * k) / bin_hz)
+    amp = _db_to_amp(-level_range * tf.sigmoid(controls[..., 1 : 1 + K])) * alias
+    bands = _db_to_amp(-level_range * tf.sigmoid(controls[..., 1 + K :]))
+    return f0, amp, bands
+
+
+def eq_gains(eq: tf.Tensor) -> tf.Tensor:
+    """Channel EQ weights → linear gains per band (a weight of 1 is ``EQ_SCALE_DB``)."""
+    return _db_to_amp(eq * EQ_SCALE_DB)
 
 
 def main_lobe_half_width_bins(spec: SpectrogramSpec) -> float:
@@ -160,7 +198,6 @@ class HarmonicNoiseSynth(layers.Layer):
         self._bin_hz = s.sr / s.n_fft
         self._half_width = main_lobe_half_width_bins(s)
         self._bins_hz = tf.constant(np.arange(s.n_bins) * self._bin_hz, tf.float32)
-        self._k = tf.constant(np.arange(1, self.n_harmonics + 1), tf.float32)
         self._band = tf.constant(noise_band_matrix(self.n_noise_bands, s.n_bins))
         if self.channel_eq:
             self.eq = self.add_weight(
@@ -173,26 +210,20 @@ class HarmonicNoiseSynth(layers.Layer):
 
     def call(self, controls: tf.Tensor, training: bool | None = None) -> tf.Tensor:
         s = self.spec
-        K = self.n_harmonics
-        f0_logit = controls[..., :1]
-        harm_logit = controls[..., 1 : 1 + K]
-        noise_logit = controls[..., 1 + K :]
-        log_lo, log_hi = np.log(self.f0_min_hz), np.log(self.f0_max_hz)
-        f0 = tf.exp(log_lo + tf.sigmoid(f0_logit) * (log_hi - log_lo))  # [B, T, 1]
-        level_range = s.top_db + LEVEL_HEADROOM_DB
-        nyquist = s.sr / 2.0
-        fk = f0 * self._k  # [B, T, K]
-        alias = tf.sigmoid((nyquist - self._bin_hz - fk) / self._bin_hz)
-        amp = _db_to_amp(-level_range * tf.sigmoid(harm_logit)) * alias  # [B, T, K]
+        f0, amp, noise_band = decode_controls(
+            controls,
+            spec=s,
+            n_harmonics=self.n_harmonics,
+            f0_min_hz=self.f0_min_hz,
+            f0_max_hz=self.f0_max_hz,
+        )
         harm = self._harmonic_peaks(f0, amp)
-        noise_band = _db_to_amp(-level_range * tf.sigmoid(noise_logit))  # [B, T, Bn]
         noise = tf.tensordot(noise_band, self._band, axes=1)  # [B, T, F]
         if training and self.noise_texture:
             noise = noise * rayleigh_texture(tf.shape(noise))
         S_rel = tf.sqrt(tf.square(harm) + tf.square(noise) + 1e-12)
-        if self.channel_eq:
-            gains = tf.exp(self.eq * float(EQ_SCALE_DB * np.log(10.0) / 20.0))  # [Bn]
-            S_rel = S_rel * tf.tensordot(gains, self._band, axes=1)  # [F], same for every sound
+        if self.channel_eq:  # [F], the same for every sound
+            S_rel = S_rel * tf.tensordot(eq_gains(self.eq), self._band, axes=1)
         return normalize_relative(S_rel, s)
 
     def _harmonic_peaks(self, f0: tf.Tensor, amp: tf.Tensor) -> tf.Tensor:

@@ -28,7 +28,7 @@ from keras import layers, saving
 
 from mockingbot.spec import SpectrogramSpec
 
-from .synth import EQ_SCALE_DB, LEVEL_HEADROOM_DB, noise_band_matrix, normalize_relative
+from .synth import decode_controls, eq_gains, noise_band_matrix, normalize_relative
 
 __all__ = [
     "NOISE_FILTER_TAPS",
@@ -173,17 +173,15 @@ class HarmonicNoiseWaveSynth(layers.Layer):
 
     def call(self, inputs: list[tf.Tensor]) -> tf.Tensor:
         controls, noise = inputs
-        s, K = self.spec, self.n_harmonics
+        s = self.spec
         hop = s.hop_length
-        log_lo, log_hi = np.log(self.f0_min_hz), np.log(self.f0_max_hz)
-        f0 = tf.exp(log_lo + tf.sigmoid(controls[..., :1]) * (log_hi - log_lo))  # [B, T, 1]
-        level_range = s.top_db + LEVEL_HEADROOM_DB
-        bin_hz = s.sr / s.n_fft
-        alias = tf.sigmoid((s.sr / 2.0 - bin_hz - f0 * self._k) / bin_hz)
-        harm_db = -level_range * tf.sigmoid(controls[..., 1 : 1 + K])
-        amp = tf.exp(harm_db * float(np.log(10.0) / 20.0)) * alias  # [B, T, K]
-        noise_db = -level_range * tf.sigmoid(controls[..., 1 + K :])
-        bands = tf.exp(noise_db * float(np.log(10.0) / 20.0))  # [B, T, Bn]
+        f0, amp, bands = decode_controls(  # [B, T, 1], [B, T, K], [B, T, Bn]
+            controls,
+            spec=s,
+            n_harmonics=self.n_harmonics,
+            f0_min_hz=self.f0_min_hz,
+            f0_max_hz=self.f0_max_hz,
+        )
 
         # oscillator phase: per-sample increments, summed within each frame, frame sums
         # wrapped and accumulated across frames (keeps float32 phase error ~1e-4 rad)
@@ -200,8 +198,7 @@ class HarmonicNoiseWaveSynth(layers.Layer):
         audio = harm + noise_out
         if not self.channel_eq:
             return audio
-        gains = tf.exp(self.eq * float(EQ_SCALE_DB * np.log(10.0) / 20.0))  # [Bn]
-        fir = tf.reduce_sum(self._eq_bands * gains, axis=-1, keepdims=True)  # [taps, 1, 1]
+        fir = tf.reduce_sum(self._eq_bands * eq_gains(self.eq), axis=-1, keepdims=True)
         return tf.nn.conv1d(audio[..., None], fir, stride=1, padding="SAME")[..., 0]
 
     def get_config(self) -> dict:
