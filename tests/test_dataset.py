@@ -357,6 +357,21 @@ def test_inspect_json_reports_the_same_summary(runner: CliRunner, folder: Path) 
     assert data == load_dataset(folder, spec=PRESETS["default"]).summary()
 
 
+def test_inspect_context_shows_what_each_data_context_gives(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    folder = _room_tone_file(tmp_path / "room")
+    clips = {}
+    for context in ("call", "recording"):
+        argv = ["dataset", "inspect", str(folder), "--json", "--context", context]
+        result = runner.invoke(_app(), argv)
+        assert result.exit_code == 0, result.output
+        clips[context] = json.loads(result.stdout)["clips"]
+    assert clips == {"call": 2, "recording": 1}
+    result = runner.invoke(_app(), ["dataset", "inspect", str(folder), "--context", "file"])
+    assert result.exit_code == 2 and "--context" in result.output
+
+
 def test_inspect_preset_sets_rate_and_clip_length(runner: CliRunner, folder: Path) -> None:
     result = runner.invoke(
         _app(), ["dataset", "inspect", str(folder), "--json", "--preset", "seed-2022"]

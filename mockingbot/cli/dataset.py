@@ -135,17 +135,25 @@ def inspect(
         "--preset",
         help="Spectrogram preset that sets the sample rate and clip length.",
     ),
+    context: str = typer.Option(
+        "call",
+        "--context",
+        help="call (cut every call, the trainer's default) or recording (one clip per file),"
+        " as the [data] context setting of a training config.",
+    ),
 ) -> None:
     """Report what the trainer would get from DIR: formats, levels, clips, rejected files."""
-    from ..dataset import load_dataset
+    from ..dataset import CONTEXTS, load_dataset
     from ..spec import PRESETS
 
+    if context not in CONTEXTS:
+        fail(f"--context: unknown context {context!r} (choose from {', '.join(CONTEXTS)})")
     if preset not in PRESETS:
         fail(f"--preset: unknown preset {preset!r} (choose from {', '.join(sorted(PRESETS))})")
     spec = PRESETS[preset]
     try:
         if json_out:
-            ds = load_dataset(directory, spec=spec, strict=strict)
+            ds = load_dataset(directory, spec=spec, strict=strict, context=context)
         else:
             with progress(transient=True) as bar:
                 task = bar.add_task("decoding", total=None, rate="", status="")
@@ -153,7 +161,9 @@ def inspect(
                 def on_progress(done: int, total: int) -> None:
                     bar.update(task, completed=done, total=total)
 
-                ds = load_dataset(directory, spec=spec, strict=strict, on_progress=on_progress)
+                ds = load_dataset(
+                    directory, spec=spec, strict=strict, on_progress=on_progress, context=context
+                )
     except MockingBotError as exc:
         fail(str(exc))
     summary = ds.summary()
