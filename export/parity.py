@@ -126,6 +126,15 @@ def parity_noise(n_samples: int, *, n: int = N_PARITY, seed: int = PARITY_NOISE_
     return np.random.default_rng(seed).standard_normal((n, n_samples), dtype=np.float32)
 
 
+def _compare(what: str, reference: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Both arrays as float64 and their absolute difference; ParameterError if shapes differ."""
+    a = np.asarray(reference, dtype=np.float64)
+    b = np.asarray(other, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ParameterError(f"{what} shapes differ: {a.shape} vs {b.shape}")
+    return a, b, np.abs(a - b)
+
+
 def waveform_difference(reference: np.ndarray, other: np.ndarray) -> dict[str, float]:
     """How far audio ``other`` is from ``reference`` (both [batch, samples], full scale ±1).
 
@@ -136,11 +145,7 @@ def waveform_difference(reference: np.ndarray, other: np.ndarray) -> dict[str, f
     Raises:
         ParameterError: the shapes differ.
     """
-    a = np.asarray(reference, dtype=np.float64)
-    b = np.asarray(other, dtype=np.float64)
-    if a.shape != b.shape:
-        raise ParameterError(f"waveform shapes differ: {a.shape} vs {b.shape}")
-    diff = np.abs(a - b)
+    a, _, diff = _compare("waveform", reference, other)
     ref_rms = float(np.sqrt(np.mean(a * a))) if a.size else 0.0
     err_rms = float(np.sqrt(np.mean(diff * diff))) if diff.size else 0.0
     return {
@@ -165,11 +170,7 @@ def spectral_difference(
     Raises:
         ParameterError: the shapes differ.
     """
-    a = np.asarray(reference, dtype=np.float64)
-    b = np.asarray(other, dtype=np.float64)
-    if a.shape != b.shape:
-        raise ParameterError(f"spectrogram shapes differ: {a.shape} vs {b.shape}")
-    diff = np.abs(a - b)
+    a, b, diff = _compare("spectrogram", reference, other)
     floor = spec.amplitude_ref * 10.0 ** (-spec.top_db / 20.0)
 
     def level_db(X: np.ndarray) -> np.ndarray:

@@ -97,6 +97,11 @@ def _dim_ok(dim: object, expected: int) -> bool:
     return not isinstance(dim, int) or dim == expected
 
 
+def _shape_ok(shape: list, dims: tuple[int, ...]) -> bool:
+    """``shape`` is [batch, *dims] (the batch and any symbolic dim accepted as they come)."""
+    return len(shape) == 1 + len(dims) and all(_dim_ok(d, e) for d, e in zip(shape[1:], dims))
+
+
 class GeneratorModel:
     """A loaded generator: onnxruntime session plus its parsed metadata.
 
@@ -179,9 +184,7 @@ class GeneratorModel:
                 )
             if inp.type != "tensor(float)":
                 raise ModelError(f"{path}: input {inp.name!r} must be float32, it is {inp.type}")
-            if len(inp.shape) != 1 + len(dims) or not all(
-                _dim_ok(d, e) for d, e in zip(inp.shape[1:], dims)
-            ):
+            if not _shape_ok(inp.shape, dims):
                 shape = ", ".join(["batch", *map(str, dims)])
                 raise ModelError(
                     f"{path}: input {inp.name!r} has shape {inp.shape}, expected [{shape}] "
@@ -195,9 +198,7 @@ class GeneratorModel:
             )
         out = match[0]
         dims = (n_samples,) if meta.is_waveform else meta.spec.shape
-        if len(out.shape) != 1 + len(dims) or not all(
-            _dim_ok(d, e) for d, e in zip(out.shape[1:], dims)
-        ):
+        if not _shape_ok(out.shape, dims):
             shape = ", ".join(["batch", *map(str, dims)])
             raise ModelError(
                 f"{path}: output {out.name!r} has shape {out.shape}, expected [{shape}] "
