@@ -247,7 +247,7 @@ def test_init_from_starts_a_waveform_run_with_a_spectrogram_runs_weights(
 
     cfg = resolve_config(config_file=wave_cfg)
     fresh = GanTrainer(cfg, tmp_path / "scratch", strategy=tf.distribute.get_strategy())
-    assert fresh.init_from(src) == 4
+    assert fresh.init_from(src, read_run(src)[0]) == 4
     source = GanTrainer(read_run(src)[0], src, strategy=tf.distribute.get_strategy())
     source.restore()
     for a, b in zip(fresh.generator.weights, source.generator.weights):

@@ -66,6 +66,8 @@ class ModelConfig:
     noise_texture: bool = False
     peak_shape: str = "gaussian"
     disc_channels: tuple[int, ...] = (16, 32, 64, 128, 128)
+    disc_stats: bool = False
+    stats_bands: int = 32
     phase: str = "pghi"
 
 
@@ -97,6 +99,7 @@ class TrainSettings:
     keep_checkpoints: int = 3
     seed: int = 0
     strategy: str = "default"
+    stats_match: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,6 +204,15 @@ class TrainConfig:
                     f"model.output = 'waveform' needs spec.n_frames × spec.hop_length "
                     f"({s.n_frames} × {s.hop_length}) = spec.clip_samples ({s.clip_samples})"
                 )
+        if m.disc_stats and m.discriminator != "conv":
+            raise ParameterError("model.disc_stats needs model.discriminator = 'conv'")
+        if t.stats_match < 0:
+            raise ParameterError(f"train.stats_match must be ≥ 0, got {t.stats_match!r}")
+        if (m.disc_stats or t.stats_match > 0) and not 2 <= m.stats_bands <= self.spec.n_bins // 2:
+            raise ParameterError(
+                f"model.stats_bands must be an integer in [2, {self.spec.n_bins // 2}] "
+                f"(spec.n_bins / 2), got {m.stats_bands!r}"
+            )
         if m.discriminator == "conv" and len(m.disc_channels) < 1:
             raise ParameterError("model.disc_channels needs at least one layer")
 

@@ -35,6 +35,7 @@ import numpy as np
 import tensorflow as tf
 
 from .augment import augment
+from .clipstats import band_matrix, clip_statistics, moment_gap
 from .config import TrainConfig
 from .models import build_discriminator, build_generator
 from .wavesynth import spectrogram_of
@@ -153,39 +154,54 @@ class GanTrainer:
         audio = G([z, self.noise_for(tf.shape(z)[0], key)], training=training)
         return spectrogram_of(audio, self.cfg.spec)
 
-    def init_from(self, other_run: Path) -> int:
+    def init_from(self, other_run: Path, other_cfg: TrainConfig) -> int:
         """Start from another run's latest networks and optimiser state (not its step).
 
-        Lets a run fine-tune a trained model: on new data, or with the same controls rendered
-        another way (a spectrogram run's weights fit ``output = "waveform"`` unchanged).
+        Lets a run fine-tune a trained model: on new data, with the same controls rendered
+        another way (a spectrogram run's weights fit ``output = "waveform"`` unchanged), or
+        with extra parts (a channel EQ, a discriminator statistics head) that start from
+        their initial values.
+
+        Weights are matched by variable path ("conv3/kernel"), not by position: adding a
+        branch to a functional model changes the order of its variables, and a positional
+        restore would then pour one layer's weights into another. Networks built from
+        unnamed layers (the 2022 preset) have no stable paths; they are matched by position
+        when both runs have exactly the same variable shapes.
+
+        Args:
+            other_run: the run folder to start from.
+            other_cfg: its config (to rebuild its networks before reading the checkpoint).
 
         Returns:
             the step the other run's checkpoint was taken at.
 
         Raises:
-            ValueError: the other run has no checkpoint or its networks do not match.
+            ValueError: the other run has no checkpoint, or one of its weights has no place
+                of the same shape in this run.
         """
         path = tf.train.latest_checkpoint(str(Path(other_run) / _CKPT_DIR))
         if path is None:
             raise ValueError(f"{other_run} has no checkpoint")
-        objects = {
-            "generator": self.generator,
-            "discriminator": self.discriminator,
-            "g_opt": self.g_opt,
-            "d_opt": self.d_opt,
-        }
+        source = GanTrainer(other_cfg, Path(other_run), strategy=self.strategy)
+        step = source.restore(path)
+        pairs = [
+            (self.generator, source.generator, self.g_opt, source.g_opt),
+            (self.discriminator, source.discriminator, self.d_opt, source.d_opt),
+        ]
         if self.ema is not None:
-            objects["ema"] = self.ema
-        nets = (self.generator, self.discriminator)
-        before = [net.weights[0].numpy().copy() for net in nets]
-        # partial on purpose: the step stays ours, and weights the other run lacks (a
-        # waveform run's channel EQ) keep their initial values
-        tf.train.Checkpoint(**objects).restore(path).expect_partial()
-        for net, old in zip(nets, before):
-            if np.array_equal(old, net.weights[0].numpy()):
-                raise ValueError(f"{path} did not load into this run's {net.name}")
-        reader = tf.train.load_checkpoint(path)
-        return int(reader.get_tensor("step/.ATTRIBUTES/VARIABLE_VALUE"))
+            pairs.append((self.ema, source.ema or source.generator, None, None))
+        for ours, theirs, opt, their_opt in pairs:
+            matched = _match_variables(ours.trainable_variables, theirs.trainable_variables)
+            if matched is None:
+                raise ValueError(f"{other_run}'s {theirs.name} has weights this run cannot take")
+            for i, j in matched:
+                ours.trainable_variables[i].assign(theirs.trainable_variables[j])
+            if opt is not None:
+                for slots, their_slots in _adam_slots(opt, their_opt):
+                    for i, j in matched:
+                        slots[i].assign(their_slots[j])
+                opt.iterations.assign(their_opt.iterations)
+        return step
 
     # ------------------------------------------------------------------ data
     def dataset(self, features: np.ndarray, *, start_step: int) -> Iterator:
@@ -232,6 +248,14 @@ class GanTrainer:
                 tf.ones_like(d_real), d_real
             ) + tf.nn.sigmoid_cross_entropy_with_logits(tf.zeros_like(d_fake), d_fake)
 
+        bands = tf.constant(band_matrix(cfg.spec, cfg.model.stats_bands))
+        replicas = strategy.num_replicas_in_sync
+
+        def stats_gap(real: tf.Tensor, fake: tf.Tensor) -> tf.Tensor:
+            s_r = clip_statistics(real, bands, top_db=top_db)
+            s_f = clip_statistics(fake, bands, top_db=top_db)
+            return moment_gap(s_r, s_f) / replicas
+
         def g_losses(d_fake: tf.Tensor) -> tf.Tensor:
             if t.loss == "hinge":
                 return -d_fake
@@ -268,6 +292,8 @@ class GanTrainer:
                 fake = generate(G, z, k_noise, True)
                 d_gen = D(augment(fake, k_gen, ops=ops, top_db=top_db), training=True)[:, 0]
                 g_loss = avg(g_losses(d_gen))
+                if t.stats_match > 0:
+                    g_loss += t.stats_match * stats_gap(real, fake)
             grads = tape.gradient(g_loss, G.trainable_variables)
             g_opt.apply_gradients(zip(grads, G.trainable_variables))
             return d_loss, g_loss, r1, avg(d_real), avg(d_fake)
@@ -312,6 +338,36 @@ class GanTrainer:
         noise = self.noise_for(len(z), tf.constant([self.cfg.train.seed, 0x5A3F], tf.int64))
         audio = G([zt, noise], training=False)
         return spectrogram_of(audio, self.cfg.spec).numpy(), audio.numpy()
+
+
+def _match_variables(ours: list, theirs: list) -> list[tuple[int, int]] | None:
+    """Index pairs (ours, theirs) placing every one of ``theirs``; ``None`` if impossible.
+
+    By path when all of ``theirs`` have a same-shaped namesake in ``ours``; else by position
+    when the two lists have exactly the same shapes (unnamed layers get counter-suffixed
+    names that differ from build to build).
+    """
+    by_path = {v.path: i for i, v in enumerate(ours)}
+    pairs = []
+    for j, v in enumerate(theirs):
+        i = by_path.get(v.path)
+        if i is None or tuple(ours[i].shape) != tuple(v.shape):
+            break
+        pairs.append((i, j))
+    else:
+        return pairs
+    if [tuple(v.shape) for v in ours] == [tuple(v.shape) for v in theirs]:
+        return [(i, i) for i in range(len(ours))]
+    return None
+
+
+def _adam_slots(ours: keras.optimizers.Optimizer, theirs: keras.optimizers.Optimizer) -> list:
+    """(our slot list, their slot list) for each per-variable Adam state."""
+    return [
+        (getattr(ours, name), getattr(theirs, name))
+        for name in ("_momentums", "_velocities")
+        if hasattr(ours, name) and hasattr(theirs, name)
+    ]
 
 
 class StopSignal:

@@ -12,7 +12,8 @@ Generators map a latent ``z`` [batch, latent_dim] to the spec's normalised spect
   :class:`~mockingbot.trainer.wavesynth.HarmonicNoiseWaveSynth` instead (same weights).
 - ``dense2022`` generator: the 2022 prototype's dense 25-100-200-300-400-(T+F)-(T·F) stack.
 - ``conv`` discriminator: 5×5 stride-2 convolutions with LeakyReLU, a minibatch-stddev
-  feature (so the discriminator can see a collapsed batch) and a dense logit.
+  feature (so the discriminator can see a collapsed batch) and a dense logit; with
+  ``model.disc_stats`` a second logit from clip-level statistics is added to it.
 - ``conv2022`` discriminator: the prototype's two conv layers with dropout 0.3.
 """
 
@@ -22,6 +23,7 @@ import keras
 import tensorflow as tf
 from keras import layers, saving
 
+from .clipstats import ClipStats
 from .config import TrainConfig
 from .synth import HarmonicNoiseSynth
 from .wavesynth import HarmonicNoiseWaveSynth
@@ -117,7 +119,24 @@ def _conv_discriminator(cfg: TrainConfig, name: str) -> keras.Model:
     h = layers.LeakyReLU(_LEAK)(h)
     h = layers.Flatten()(h)
     out = layers.Dense(1, name="logit")(h)
+    if cfg.model.disc_stats:
+        out = layers.Add(name="logit_sum")([out, _stats_head(cfg, x_in)])
     return keras.Model(x_in, out, name=name)
+
+
+def _stats_head(cfg: TrainConfig, x_in: keras.KerasTensor) -> keras.KerasTensor:
+    """A second logit from clip-level statistics (:mod:`~mockingbot.trainer.clipstats`).
+
+    It is added to the convolutional logit rather than concatenated before it, so the conv
+    layers and their ``logit`` keep their shapes: a run with ``disc_stats`` can start from
+    one without it (``--init-from``), and the zero-initialised last layer makes it start as
+    exactly that discriminator.
+    """
+    s = ClipStats(cfg.spec.to_dict(), cfg.model.stats_bands, name="clip_stats")(x_in)
+    for i, units in enumerate((128, 64)):
+        s = layers.Dense(units, name=f"stats_dense{i}")(s)
+        s = layers.LeakyReLU(_LEAK)(s)
+    return layers.Dense(1, kernel_initializer="zeros", name="stats_logit")(s)
 
 
 def _conv2022_discriminator(cfg: TrainConfig, name: str) -> keras.Model:

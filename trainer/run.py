@@ -325,7 +325,7 @@ def _init_from(trainer: Any, cfg: TrainConfig, other: Path) -> dict[str, Any]:
             f"--init-from {other} uses another spectrogram spec; fine-tuning needs the same one"
         )
     try:
-        step = trainer.init_from(other)
+        step = trainer.init_from(other, other_cfg)
     except (ValueError, AssertionError, KeyError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ModelError(

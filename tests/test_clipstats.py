@@ -1,0 +1,179 @@
+"""The discriminator's clip-statistics view (``model.disc_stats``) and weight transfer by path."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+
+from conftest import tiny_train_toml, write_meows  # noqa: E402
+from mockingbot.errors import ParameterError  # noqa: E402
+from mockingbot.spec import PRESETS  # noqa: E402
+from mockingbot.trainer.clipstats import (  # noqa: E402
+    ClipStats,
+    band_matrix,
+    clip_statistics,
+    moment_gap,
+)
+from mockingbot.trainer.config import TrainConfig, load_preset, resolve_config  # noqa: E402
+from mockingbot.trainer.models import build_discriminator  # noqa: E402
+
+SPEC = PRESETS["default"]
+BANDS = 8
+
+
+def _cfg(**model: object) -> TrainConfig:
+    data = load_preset("default")
+    data["model"].update(model)
+    return TrainConfig.from_dict(data)
+
+
+def _stats(x: np.ndarray) -> np.ndarray:
+    bands = tf.constant(band_matrix(SPEC, BANDS))
+    return clip_statistics(tf.constant(x, tf.float32), bands, top_db=SPEC.top_db).numpy()
+
+
+def test_band_matrix_averages_mel_spaced_bands() -> None:
+    m = band_matrix(SPEC, BANDS)
+    assert m.shape == (SPEC.n_bins, BANDS)
+    np.testing.assert_allclose(m.sum(axis=0), 1.0, rtol=1e-6)
+    widths = (m > 0).sum(axis=0)
+    assert widths[-1] > 2 * widths[0]  # mel: the top band is much wider than the bottom
+
+
+def test_statistics_of_a_steady_sound_after_silence() -> None:
+    frames, bins = SPEC.n_frames, SPEC.n_bins
+    x = np.full((1, frames, bins), -1.0)  # silence
+    x[0, frames // 4 :] = 0.25  # a steady sound in the last three quarters
+    s = _stats(x)[0]
+    mean, std, dstd, frac = s[:BANDS], s[BANDS : 2 * BANDS], s[2 * BANDS : 3 * BANDS], s[-1]
+    np.testing.assert_allclose(mean, 0.25, atol=1e-5)  # the silence does not dilute it
+    assert np.all(std < 0.02) and np.all(dstd < 0.02)
+    assert frac == pytest.approx(math.log(0.75), abs=1e-4)
+
+
+def test_statistics_see_variation_and_roughness() -> None:
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 1, SPEC.n_frames)[None, :, None]
+    smooth = np.broadcast_to(-0.5 + 0.4 * np.sin(2 * np.pi * t), (1, SPEC.n_frames, SPEC.n_bins))
+    rough = smooth + 0.1 * rng.standard_normal(smooth.shape)
+    a, b = _stats(smooth)[0], _stats(rough)[0]
+    assert np.all(a[BANDS : 2 * BANDS] > 0.5)  # a slow swell varies (× the spread gain)
+    assert np.all(b[2 * BANDS : 3 * BANDS] > 3 * a[2 * BANDS : 3 * BANDS])  # frame jitter
+
+
+def test_moment_gap_is_zero_for_equal_moments_and_grows_with_the_gap() -> None:
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((64, 5)).astype(np.float32)
+    b = a[rng.permutation(64)]  # same batch, other order: same moments
+    assert float(moment_gap(a, b)) == pytest.approx(0.0, abs=1e-6)
+    shifted = float(moment_gap(a, a + 0.5))
+    assert shifted == pytest.approx(0.25, rel=1e-4)  # mean gap 0.5 in every feature
+    spread = float(moment_gap(a, 2.0 * (a - a.mean(0)) + a.mean(0)))
+    assert spread == pytest.approx(np.mean(a.std(0) ** 2), rel=1e-3)  # spread doubled
+
+
+def test_clip_stats_layer_round_trips_its_config() -> None:
+    layer = ClipStats(SPEC.to_dict(), BANDS)
+    again = ClipStats.from_config(layer.get_config())
+    x = tf.random.uniform([2, SPEC.n_frames, SPEC.n_bins], -1.0, 1.0, seed=3)
+    np.testing.assert_array_equal(layer(x).numpy(), again(x).numpy())
+    assert layer(x).shape == (2, layer.n_features) == (2, 3 * BANDS + 1)
+
+
+def test_statistics_head_starts_silent_and_learns() -> None:
+    """Zero-initialised, the head adds nothing; it has gradients to learn from."""
+    x = tf.random.uniform([4, SPEC.n_frames, SPEC.n_bins], -1.0, 1.0, seed=1)
+    plain, with_stats = build_discriminator(_cfg()), build_discriminator(_cfg(disc_stats=True))
+    by_path = {v.path: v for v in plain.weights}
+    for v in with_stats.weights:
+        if v.path in by_path:
+            v.assign(by_path[v.path])
+    np.testing.assert_allclose(with_stats(x).numpy(), plain(x).numpy(), atol=1e-6)
+    head = [v for v in with_stats.trainable_variables if v.path.startswith("stats_")]
+    assert len(head) == 6
+    with tf.GradientTape() as tape:
+        out = tf.reduce_sum(with_stats(x))
+    grads = tape.gradient(out, head)
+    assert all(g is not None for g in grads)
+    assert float(tf.reduce_sum(tf.abs(grads[-2]))) > 0  # the last layer's kernel moves
+
+
+@pytest.mark.parametrize(
+    ("model", "fragment"),
+    [
+        ({"disc_stats": True, "discriminator": "conv2022"}, "model.disc_stats needs"),
+        ({"disc_stats": True, "stats_bands": 1}, "model.stats_bands"),
+        ({"disc_stats": True, "stats_bands": 65}, "model.stats_bands"),
+        ({"disc_stats": True, "stats_bands": True}, "stats_bands must be an integer"),
+        ({"stats_bands": 100}, None),  # unused without disc_stats or stats_match: fine
+    ],
+)
+def test_impossible_statistics_settings_name_the_key(model: dict, fragment: str | None) -> None:
+    if fragment is None:
+        assert _cfg(**model).model.stats_bands == 100
+        return
+    with pytest.raises(ParameterError, match=fragment):
+        _cfg(**model)
+
+
+def test_negative_statistics_matching_weight_is_refused() -> None:
+    data = load_preset("default")
+    data["train"]["stats_match"] = -1.0
+    with pytest.raises(ParameterError, match=r"train\.stats_match"):
+        TrainConfig.from_dict(data)
+
+
+def test_init_from_places_weights_by_path_when_a_branch_reorders_them(tmp_path: Path) -> None:
+    """The statistics head sits between conv layers in the variable list: a positional
+    restore would put ``conv_final``'s kernel into ``stats_dense0``. Matched by path, every
+    weight and Adam moment of the source lands on its namesake."""
+    from typer.testing import CliRunner
+
+    from mockingbot.cli.main import app
+    from mockingbot.trainer.loop import GanTrainer
+    from mockingbot.trainer.run import read_run
+
+    plain = tmp_path / "plain.toml"
+    plain.write_text(tiny_train_toml(steps=4, batch_size=4, checkpoint_every=2, sample_every=100))
+    stats = tmp_path / "stats.toml"
+    head = "[model]\ndisc_stats = true\nstats_bands = 8\n"
+    text = plain.read_text().replace("[model]\n", head)
+    text = text.replace("[train]\n", "[train]\nstats_match = 50.0\n")
+    stats.write_text(text)
+    src, data_dir = tmp_path / "src", write_meows(tmp_path / "meows", 8)
+    r = CliRunner().invoke(app, ["train", str(data_dir), "-o", str(src), "--config", str(plain)])
+    assert r.exit_code == 0, r.output
+
+    strategy = tf.distribute.get_strategy()
+    fresh = GanTrainer(resolve_config(config_file=stats), tmp_path / "scratch", strategy=strategy)
+    names = [v.path for v in fresh.discriminator.trainable_variables]
+    assert names.index("stats_dense0/kernel") < names.index("conv_final/kernel")
+    assert fresh.init_from(src, read_run(src)[0]) == 4
+    source = GanTrainer(read_run(src)[0], src, strategy=strategy)
+    source.restore()
+    ours = {v.path: v.numpy() for v in fresh.discriminator.trainable_variables}
+    for v in source.discriminator.trainable_variables:
+        np.testing.assert_array_equal(ours[v.path], v.numpy())
+    np.testing.assert_array_equal(ours["stats_logit/kernel"], 0.0)
+    their_slots = {v.path.split("/", 1)[-1]: v.numpy() for v in source.d_opt.variables}
+    our_slots = {v.path.split("/", 1)[-1]: v.numpy() for v in fresh.d_opt.variables}
+    moved = [p for p in their_slots if "conv_final" in p]
+    assert moved
+    for p in moved:
+        np.testing.assert_array_equal(our_slots[p], their_slots[p])
+    assert int(fresh.d_opt.iterations.numpy()) == int(source.d_opt.iterations.numpy()) == 4
+
+    # and a real run with both statistics options trains from it
+    dst = tmp_path / "dst"
+    argv = ["train", str(data_dir), "-o", str(dst), "--config", str(stats), "--init-from", str(src)]
+    r = CliRunner().invoke(app, argv)
+    assert r.exit_code == 0, r.output
+    info = json.loads((dst / "run.json").read_text())
+    assert info["steps"] == 4 and info["init_from"]["step"] == 4
+    assert json.loads((dst / "config.json").read_text())["train"]["stats_match"] == 50.0

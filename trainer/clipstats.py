@@ -1,0 +1,126 @@
+"""Clip-level statistics of a spectrogram batch, for the discriminator's second view.
+
+Why: a convolutional discriminator judges local patches well, but what makes a call sound
+recorded rather than generated is partly *clip-level*: how much each band varies over the
+call, how rough it is from frame to frame, how long the sound lasts. Per-band features of
+each patch reach the final dense layer only after five stride-2 convolutions, and with 440
+clips and heavy augmentation the discriminator never learns to add them up. The measured
+result was a generator whose every clip was a little off in many such statistics at once
+(docs/model-card.md, *Where the gap comes from*). Handing the discriminator those sums
+directly (``model.disc_stats = true``) is the same idea as ProGAN's minibatch-stddev
+feature, one level up: a summary the network could compute but does not.
+
+The statistics are computed on the *normalised* log-magnitude the discriminator sees
+(after augmentation, for real and generated clips alike), over the frames that are within
+:data:`ACTIVE_RANGE_DB` of the clip's loudest frame — so a clip's leading and trailing
+silence do not dilute them, the way a listener (or a trimmer) would ignore it.
+
+The same statistics serve the generator directly (``train.stats_match``): feature matching
+(Salimans et al. 2016) on fixed features, via :func:`moment_gap`. The discriminator
+separates real from generated clips easily, yet the generator does not follow on these
+clip-level statistics; the matching term points it there explicitly.
+
+Contents: :func:`band_matrix`, :func:`clip_statistics`, :func:`moment_gap`, :class:`ClipStats`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+from keras import layers, saving
+
+from mockingbot.evaluation.features import mel_filterbank
+from mockingbot.spec import SpectrogramSpec
+
+__all__ = ["ACTIVE_RANGE_DB", "ClipStats", "band_matrix", "clip_statistics", "moment_gap"]
+
+#: Frames this far below the clip's loudest frame (dB) count as outside the sound.
+ACTIVE_RANGE_DB = 40.0
+#: Scale of the spread features, so that all three groups start at a similar size.
+_SPREAD_GAIN = 4.0
+_EPS = 1e-6
+
+
+def band_matrix(spec: SpectrogramSpec, n_bands: int) -> np.ndarray:
+    """[n_bins, n_bands] averaging weights: mel-spaced triangles over the spec's bins.
+
+    Mel spacing because that is how pitch and timbre are heard: the low bands, where a
+    cat's fundamental and first harmonics live, get more resolution than the top octave.
+    Each column sums to 1, so a band value is a weighted mean of normalised log-magnitudes.
+    """
+    fb = mel_filterbank(sr=spec.sr, n_fft=spec.n_fft, n_mels=n_bands, fmin=0.0, fmax=spec.sr / 2.0)[
+        :, : spec.n_bins
+    ]
+    fb = fb / np.maximum(fb.sum(axis=1, keepdims=True), 1e-12)
+    return fb.T.astype(np.float32)
+
+
+def clip_statistics(x: tf.Tensor, bands: tf.Tensor, *, top_db: float) -> tf.Tensor:
+    """Per-clip summary of normalised spectrograms ``x`` [batch, frames, bins].
+
+    Args:
+        x: normalised log-magnitudes in [-1, 1] (-1 is ``top_db`` below the reference).
+        bands: [bins, n_bands] averaging weights (:func:`band_matrix`).
+        top_db: the spec's dynamic range, to express :data:`ACTIVE_RANGE_DB` in x's units.
+
+    Returns:
+        [batch, 3 · n_bands + 1]: per band the mean, the standard deviation over time and the
+        standard deviation of the frame-to-frame difference (over the active frames), then
+        the log of the active fraction of the clip.
+    """
+    b = tf.einsum("btf,fk->btk", x, bands)
+    level = tf.reduce_max(x, axis=2)  # [batch, frames]
+    threshold = tf.reduce_max(level, axis=1, keepdims=True) - 2.0 * ACTIVE_RANGE_DB / top_db
+    active = tf.stop_gradient(tf.cast(level >= threshold, x.dtype))[..., None]
+    n = tf.reduce_sum(active, axis=1) + _EPS  # [batch, 1]
+    mean = tf.reduce_sum(active * b, axis=1) / n
+    std = tf.sqrt(tf.reduce_sum(active * tf.square(b - mean[:, None]), axis=1) / n + _EPS)
+    pair = active[:, 1:] * active[:, :-1]
+    diff = b[:, 1:] - b[:, :-1]
+    n_pair = tf.reduce_sum(pair, axis=1) + _EPS
+    d_mean = tf.reduce_sum(pair * diff, axis=1) / n_pair
+    dstd = tf.sqrt(tf.reduce_sum(pair * tf.square(diff - d_mean[:, None]), axis=1) / n_pair + _EPS)
+    frac = tf.math.log(n / tf.cast(tf.shape(x)[1], x.dtype))
+    return tf.concat([mean, _SPREAD_GAIN * std, _SPREAD_GAIN * dstd, frac], axis=1)
+
+
+def moment_gap(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
+    """Mean over features of the squared gaps in batch mean and batch spread of ``a``, ``b``.
+
+    Args:
+        a, b: statistics [batch, features] of two batches (real and generated).
+
+    Returns:
+        a scalar ≥ 0, zero when both batches have the same means and standard deviations.
+    """
+    m_a, v_a = tf.nn.moments(a, axes=[0])
+    m_b, v_b = tf.nn.moments(b, axes=[0])
+    spread = tf.sqrt(v_a + _EPS) - tf.sqrt(v_b + _EPS)
+    return tf.reduce_mean(tf.square(m_a - m_b) + tf.square(spread))
+
+
+@saving.register_keras_serializable(package="mockingbot")
+class ClipStats(layers.Layer):
+    """:func:`clip_statistics` as a layer (the band matrix is a constant, not a weight)."""
+
+    def __init__(self, spec: dict, n_bands: int, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.spec = dict(spec)
+        self.n_bands = int(n_bands)
+        s = SpectrogramSpec.from_dict(self.spec)
+        self._bands = tf.constant(band_matrix(s, self.n_bands))
+        self._top_db = float(s.top_db)
+
+    @property
+    def n_features(self) -> int:
+        """Length of the statistics vector."""
+        return 3 * self.n_bands + 1
+
+    def call(self, x: tf.Tensor) -> tf.Tensor:
+        return clip_statistics(x, self._bands, top_db=self._top_db)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return (input_shape[0], self.n_features)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "spec": self.spec, "n_bands": self.n_bands}
