@@ -21,7 +21,7 @@ classifier tells them apart). Also printed: the spectral texture of each set, th
 deviation of the second difference across frequency inside the sounding frames (recorded
 noise is rough from bin to bin; a smooth noise envelope is not).
 
-Needs the ``train`` extra (TensorFlow) for the statistics. About a minute on 2 CPU cores.
+Needs the ``train`` extra (TensorFlow) for the statistics. About 4 minutes on 2 busy CPU cores.
 """
 
 from __future__ import annotations

@@ -189,7 +189,8 @@ class GanTrainer:
             (self.discriminator, source.discriminator, self.d_opt, source.d_opt),
         ]
         if self.ema is not None:
-            pairs.append((self.ema, source.ema or source.generator, None, None))
+            their_ema = source.ema if source.ema is not None else source.generator
+            pairs.append((self.ema, their_ema, None, None))
         for ours, theirs, opt, their_opt in pairs:
             matched = _match_variables(ours.trainable_variables, theirs.trainable_variables)
             if matched is None:
@@ -248,8 +249,9 @@ class GanTrainer:
                 tf.ones_like(d_real), d_real
             ) + tf.nn.sigmoid_cross_entropy_with_logits(tf.zeros_like(d_fake), d_fake)
 
-        bands = tf.constant(band_matrix(cfg.spec, cfg.model.stats_bands))
         replicas = strategy.num_replicas_in_sync
+        if t.stats_match > 0:  # only then: the band layout must fit the spec
+            bands = tf.constant(band_matrix(cfg.spec, cfg.model.stats_bands))
 
         def stats_gap(real: tf.Tensor, fake: tf.Tensor) -> tf.Tensor:
             s_r = clip_statistics(real, bands, top_db=top_db)
