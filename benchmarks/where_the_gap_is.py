@@ -43,11 +43,14 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "ca
 BANDS = 32
 
 
-def texture(X: np.ndarray) -> float:
-    """Mean over clips of the std of the across-frequency second difference (sounding frames)."""
+def texture(X: np.ndarray, *, top_db: float) -> float:
+    """Mean over clips of the std of the across-frequency second difference, over the frames
+    within :data:`~mockingbot.trainer.clipstats.ACTIVE_RANGE_DB` of the loudest one."""
+    from mockingbot.trainer.clipstats import ACTIVE_RANGE_DB
+
     d2 = X[:, :, 2:] - 2.0 * X[:, :, 1:-1] + X[:, :, :-2]
     level = X.max(axis=2)
-    sounding = level > level.max(axis=1, keepdims=True) - 1.0  # within half the range
+    sounding = level > level.max(axis=1, keepdims=True) - 2.0 * ACTIVE_RANGE_DB / top_db
     return float(np.mean([d2[i][sounding[i]].std() for i in range(len(X))]))
 
 
@@ -98,7 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     S = {name: stats(X) for name, X in sets.items()}
     ref = S["training clips"]
     rows = {
-        name: {"c2st": c2st_accuracy(ref, s, seed=args.seed), "texture": texture(sets[name])}
+        name: {
+            "c2st": c2st_accuracy(ref, s, seed=args.seed),
+            "texture": texture(sets[name], top_db=spec.top_db),
+        }
         for name, s in S.items()
         if name != "training clips"
     }
@@ -111,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     }
     print(f"model {model.path.name}, {len(real)} {args.context} clips vs {args.count} generated")
-    print(f"texture of the training clips: {texture(real):.3f}")
+    texture_real = texture(real, top_db=spec.top_db)
+    print(f"texture of the training clips: {texture_real:.3f}")
     print(f"{'against the training clips':<42} {'C2ST':>6} {'texture':>8}")
     for name, r in rows.items():
         print(f"{name:<42} {r['c2st']:>6.3f} {r['texture']:>8.3f}")
@@ -122,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         out = {
             "model": str(model.path),
             "context": args.context,
-            "texture_real": texture(real),
+            "texture_real": texture_real,
             "rows": rows,
             "groups": groups,
         }

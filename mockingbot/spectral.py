@@ -11,7 +11,7 @@ With ``center=True`` the signal is padded with ``win_length // 2`` zeros at both
 so that frame ``m`` is centred on sample ``m * hop_length``.
 
 Contents: :func:`get_window`, :func:`n_frames`, :func:`stft`, :func:`istft`,
-:func:`spectral_convergence`.
+:func:`spectral_convergence`, :func:`mel_filterbank`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import scipy.signal
 
 from .errors import ParameterError
 
-__all__ = ["get_window", "istft", "n_frames", "spectral_convergence", "stft"]
+__all__ = ["get_window", "istft", "mel_filterbank", "n_frames", "spectral_convergence", "stft"]
 
 _FFT_WORKERS = -1  # scipy.fft: use every core the process may use
 
@@ -174,3 +174,62 @@ def spectral_convergence(
     num = np.sqrt(np.sum((S_est - S) ** 2, axis=axis))
     den = np.sqrt(np.sum(S**2, axis=axis))
     return 20.0 * np.log10(np.maximum(num, 1e-12) / np.maximum(den, 1e-12))
+
+
+# Slaney mel scale (librosa's default, ``htk=False``): linear below 1 kHz, log above.
+_MEL_HZ_PER_MEL = 200.0 / 3.0
+_MEL_MIN_LOG_HZ = 1000.0
+_MEL_MIN_LOG_MEL = _MEL_MIN_LOG_HZ / _MEL_HZ_PER_MEL
+_MEL_LOGSTEP = np.log(6.4) / 27.0
+
+
+def _hz_to_mel(f_hz: np.ndarray) -> np.ndarray:
+    f_hz = np.asarray(f_hz, dtype=np.float64)
+    log_part = np.log(np.maximum(f_hz, 1e-12) / _MEL_MIN_LOG_HZ) / _MEL_LOGSTEP
+    return np.where(f_hz >= _MEL_MIN_LOG_HZ, _MEL_MIN_LOG_MEL + log_part, f_hz / _MEL_HZ_PER_MEL)
+
+
+def _mel_to_hz(mels: np.ndarray) -> np.ndarray:
+    mels = np.asarray(mels, dtype=np.float64)
+    log_part = _MEL_MIN_LOG_HZ * np.exp(_MEL_LOGSTEP * (mels - _MEL_MIN_LOG_MEL))
+    return np.where(mels >= _MEL_MIN_LOG_MEL, log_part, _MEL_HZ_PER_MEL * mels)
+
+
+@functools.lru_cache(maxsize=16)
+def mel_filterbank(*, sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> np.ndarray:
+    """Triangular mel filterbank, built once and cached (read-only).
+
+    Same construction as ``librosa.filters.mel(..., htk=False, norm=None)``: triangles with
+    peak 1 whose edges are equally spaced on the Slaney mel scale. Shared by the evaluation
+    features and the trainer's clip statistics.
+
+    Args:
+        sr: sample rate in Hz.
+        n_fft: FFT length; the bank has ``n_fft // 2 + 1`` columns.
+        n_mels: number of bands.
+        fmin: lowest band edge in Hz (≥ 0).
+        fmax: highest band edge in Hz (≤ sr / 2).
+
+    Returns:
+        float64 array [n_mels, n_fft // 2 + 1].
+
+    Raises:
+        ParameterError: a band edge is out of range or a band covers no FFT bin.
+
+    Examples:
+        >>> mel_filterbank(sr=8000, n_fft=256, n_mels=40, fmin=0.0, fmax=4000.0).shape
+        (40, 129)
+    """
+    if not 0.0 <= fmin < fmax <= sr / 2:
+        raise ParameterError(f"need 0 <= fmin < fmax <= sr/2, got fmin={fmin}, fmax={fmax}")
+    fft_hz = np.linspace(0.0, sr / 2, n_fft // 2 + 1)
+    edges_hz = _mel_to_hz(np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels + 2))
+    fdiff = np.diff(edges_hz)
+    ramps = edges_hz[:, None] - fft_hz[None, :]
+    lower = -ramps[:-2] / fdiff[:-1, None]
+    upper = ramps[2:] / fdiff[1:, None]
+    bank = np.maximum(0.0, np.minimum(lower, upper))
+    if np.any(bank.max(axis=1) <= 0.0):
+        raise ParameterError(f"{n_mels} mel bands are too narrow for n_fft={n_fft} at sr={sr}")
+    bank.setflags(write=False)
+    return bank

@@ -29,8 +29,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers, saving
 
-from mockingbot.evaluation.features import mel_filterbank
 from mockingbot.spec import SpectrogramSpec
+from mockingbot.spectral import mel_filterbank
 
 __all__ = ["ACTIVE_RANGE_DB", "ClipStats", "band_matrix", "clip_statistics", "moment_gap"]
 

@@ -31,14 +31,14 @@ Pipeline for one clip (:func:`clip_features`):
      cannot see phase; periodicity can. Phase-retrieval artefacts (a buzz at the frame rate,
      smeared partials) change it while leaving band energies almost untouched.
 
-Contents: :func:`clip_features`, :func:`features_for_files`, :func:`mel_filterbank`,
+Contents: :func:`clip_features`, :func:`features_for_files`, :func:`mel_filterbank`
+(the metric's settings of :func:`mockingbot.spectral.mel_filterbank`),
 :func:`preprocess`, the constants, :data:`FEATURE_NAMES`, :data:`FEATURE_VERSION`,
 :func:`describe`.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -128,32 +128,6 @@ def describe() -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- filterbank
-def _hz_to_mel(f_hz: np.ndarray) -> np.ndarray:
-    """Slaney mel scale (librosa's default, ``htk=False``)."""
-    f_hz = np.asarray(f_hz, dtype=np.float64)
-    f_sp = 200.0 / 3.0
-    min_log_hz = 1000.0
-    min_log_mel = min_log_hz / f_sp
-    logstep = np.log(6.4) / 27.0
-    return np.where(
-        f_hz >= min_log_hz,
-        min_log_mel + np.log(np.maximum(f_hz, _EPS) / min_log_hz) / logstep,
-        f_hz / f_sp,
-    )
-
-
-def _mel_to_hz(mels: np.ndarray) -> np.ndarray:
-    mels = np.asarray(mels, dtype=np.float64)
-    f_sp = 200.0 / 3.0
-    min_log_hz = 1000.0
-    min_log_mel = min_log_hz / f_sp
-    logstep = np.log(6.4) / 27.0
-    return np.where(
-        mels >= min_log_mel, min_log_hz * np.exp(logstep * (mels - min_log_mel)), f_sp * mels
-    )
-
-
-@functools.lru_cache(maxsize=8)
 def mel_filterbank(
     *,
     sr: int = ANALYSIS_SR,
@@ -162,42 +136,14 @@ def mel_filterbank(
     fmin: float = FMIN_HZ,
     fmax: float = FMAX_HZ,
 ) -> np.ndarray:
-    """Triangular mel filterbank, built once and cached (read-only).
-
-    Same construction as ``librosa.filters.mel(..., htk=False, norm=None)``: triangles with
-    peak 1 whose edges are equally spaced on the Slaney mel scale. Per-band gains do not
-    matter here because every metric standardises features first.
-
-    Args:
-        sr: sample rate in Hz.
-        n_fft: FFT length; the bank has ``n_fft // 2 + 1`` columns.
-        n_mels: number of bands.
-        fmin: lowest band edge in Hz (≥ 0).
-        fmax: highest band edge in Hz (≤ sr / 2).
-
-    Returns:
-        float64 array [n_mels, n_fft // 2 + 1].
-
-    Raises:
-        ParameterError: a band edge is out of range or a band covers no FFT bin.
+    """The metric's mel filterbank: :func:`mockingbot.spectral.mel_filterbank` with the
+    analysis settings above as defaults (cached, read-only).
 
     Examples:
         >>> mel_filterbank().shape
         (40, 129)
     """
-    if not 0.0 <= fmin < fmax <= sr / 2:
-        raise ParameterError(f"need 0 <= fmin < fmax <= sr/2, got fmin={fmin}, fmax={fmax}")
-    fft_hz = np.linspace(0.0, sr / 2, n_fft // 2 + 1)
-    edges_hz = _mel_to_hz(np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels + 2))
-    fdiff = np.diff(edges_hz)
-    ramps = edges_hz[:, None] - fft_hz[None, :]
-    lower = -ramps[:-2] / fdiff[:-1, None]
-    upper = ramps[2:] / fdiff[1:, None]
-    bank = np.maximum(0.0, np.minimum(lower, upper))
-    if np.any(bank.max(axis=1) <= 0.0):
-        raise ParameterError(f"{n_mels} mel bands are too narrow for n_fft={n_fft} at sr={sr}")
-    bank.setflags(write=False)
-    return bank
+    return spectral.mel_filterbank(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax)
 
 
 # --------------------------------------------------------------------------- one clip
