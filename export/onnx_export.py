@@ -309,6 +309,8 @@ def export_onnx(
         # a fine-tuned run's steps count on top of those of the run it started from
         training_steps=int(step) + int((info.get("init_from") or {}).get("step", 0)),
         dataset=dict(info.get("dataset") or {}),
+        # whole recordings → the runtime cuts the room tone the model learnt around its calls
+        data_context=cfg.data.context,
         exporter=_exporter_info(opset, precision, ema, int(step)),
     )
     digest = hashlib.sha256(graph.serialize_without_metadata(proto)).hexdigest()

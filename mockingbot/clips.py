@@ -26,6 +26,7 @@ from .errors import ParameterError
 __all__ = [
     "CALL_TOP_DB",
     "CLIP_PEAK_DBFS",
+    "CONTEXTS",
     "ENVELOPE_FRAME_S",
     "ENVELOPE_HOP_S",
     "ENVELOPE_SMOOTH_S",
@@ -40,6 +41,7 @@ __all__ = [
     "SPLIT_TOP_DB",
     "TRIM_TOP_DB",
     "call_bounds",
+    "call_span",
     "energetic_offset",
     "energy_envelope",
     "fit_window",
@@ -51,6 +53,14 @@ __all__ = [
 ]
 
 # ---------------------------------------------------------------------------- constants
+#: How a recording becomes training clips (``mockingbot.dataset.load_dataset(context=...)``):
+#: ``"call"`` — every call cut at its onset and offset, the room tone around it dropped (sounds
+#: that start at once, as game events want); ``"recording"`` — the file as recorded, only
+#: leading and trailing silence trimmed, one clip per file (room tone, breaths and handling
+#: noise stay: what a listener hears in the data set). A model's metadata records which one it
+#: learnt from, so that the runtime can cut its sounds the way ``"call"`` cuts recordings.
+CONTEXTS = ("call", "recording")
+
 #: Peak level of a training clip. -1 dBFS leaves a little headroom for resampling overshoot.
 CLIP_PEAK_DBFS = -1.0
 
@@ -371,6 +381,33 @@ def split_calls(y: np.ndarray, *, sr: int, **kwargs: float) -> list[np.ndarray]:
         2
     """
     return [y[a:b].copy() for a, b in call_bounds(y, sr=sr, **kwargs)]
+
+
+def call_span(y: np.ndarray, *, sr: int) -> tuple[int, int] | None:
+    """From the first call's onset to the last call's offset, room tone around them dropped.
+
+    The same onsets and offsets (:func:`call_bounds`, with its pre- and post-roll) that the
+    ``"call"`` context cuts training clips at, kept as one piece: a generated sound with two
+    meows stays one sound, but the room tone before and after it goes. The runtime applies it
+    to models trained on whole recordings, whose sounds carry the recordings' lead-in.
+
+    Returns:
+        ``(start, end)``, a half-open sample range, or ``None`` when no call qualifies
+        (silence, a click): then there is nothing to cut against.
+
+    Examples:
+        >>> sr = 8000
+        >>> rng = np.random.default_rng(0)
+        >>> room = 0.003 * rng.standard_normal(sr)  # 1 s of room tone, ~45 dB down
+        >>> call = 0.5 * np.sin(2 * np.pi * 440 * np.arange(sr // 2) / sr)
+        >>> start, end = call_span(np.concatenate([room, call, room[: sr // 4]]), sr=sr)
+        >>> round(start / sr, 2), round(end / sr, 2)
+        (0.95, 1.58)
+    """
+    bounds = call_bounds(y, sr=sr)
+    if not bounds:
+        return None
+    return bounds[0][0], bounds[-1][1]
 
 
 # ---------------------------------------------------------------------------- fixed length

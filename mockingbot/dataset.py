@@ -40,6 +40,7 @@ import numpy as np
 from .audio import AudioInfo, read_audio, sniff_audio
 from .clips import (
     CLIP_PEAK_DBFS,
+    CONTEXTS,
     MIN_CALL_S,
     call_bounds,
     energetic_offset,
@@ -310,14 +311,6 @@ def group_of(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> str:
 
 
 # ---------------------------------------------------------------------------- loading
-#: How a file becomes clips (``load_dataset(context=...)``):
-#: ``"call"`` — every call cut at its onset and offset, the room tone around it dropped (sounds
-#: that start at once, as game events want); ``"recording"`` — the file as recorded, only
-#: leading and trailing silence trimmed, one clip per file (room tone, breaths and handling
-#: noise stay: what a listener hears in the data set).
-CONTEXTS = ("call", "recording")
-
-
 def _segments(y: np.ndarray, *, sr: int, context: str) -> list[tuple[int, int]]:
     if context == "recording":
         start, end = silence_bounds(y, sr=sr)

@@ -27,6 +27,9 @@ Keys (format version 1):
 ``mbot.preset``             training preset, e.g. ``"default"`` or ``"seed-2022"``
 ``mbot.training_steps``     generator steps trained
 ``mbot.dataset``            JSON: ``name``, ``clips``, ``license``, ``attribution``
+``mbot.data_context``       ``"recording"`` when the model learnt from whole recordings
+                            (room tone included, so the runtime cuts its sounds to the
+                            call); absent for ``"call"`` (calls cut at their onset)
 ``mbot.exporter``           JSON: versions of mockingbot, tensorflow, tf2onnx, onnx (no time:
                             the same checkpoint exports to the same bytes)
 ``mbot.content_hash``       sha256 of the graph and weights (metadata excluded)
@@ -35,6 +38,8 @@ Keys (format version 1):
 ``mbot.noise_input_name`` came after the first models shipped: it is written only when it
 is set, so a spectrogram model exports to the same bytes as before, and a model without the
 key reads as a spectrogram model with one input (still format version 1).
+``mbot.data_context`` came later still, in the same way: a call-context model (every model
+shipped before it) has no such key and reads as ``"call"``.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from .clips import CONTEXTS
 from .errors import ModelError
 from .spec import SpectrogramSpec
 
@@ -75,6 +81,7 @@ class ModelMeta:
     preset: str = "default"
     training_steps: int = 0
     dataset: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    data_context: str = "call"
     exporter: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     content_hash: str = ""
     format_version: int = MODEL_FORMAT_VERSION
@@ -112,6 +119,11 @@ class ModelMeta:
                 f"model metadata: mbot.noise_input_name {self.noise_input_name!r} is set but "
                 "only waveform models take a noise input"
             )
+        if self.data_context not in CONTEXTS:
+            raise ModelError(
+                f"model metadata: unknown data context {self.data_context!r} "
+                f"(known: {', '.join(CONTEXTS)})"
+            )
         if self.noise_input_name and self.noise_input_name == self.input_name:
             raise ModelError(
                 f"model metadata: the latent and noise inputs are both named {self.input_name!r}"
@@ -147,6 +159,8 @@ class ModelMeta:
         }
         if self.noise_input_name:  # only then: spectrogram models keep their exact bytes
             values["noise_input_name"] = self.noise_input_name
+        if self.data_context != "call":  # the same for call-context models
+            values["data_context"] = self.data_context
         return {PREFIX + k: v for k, v in values.items()}
 
     @classmethod
@@ -184,6 +198,7 @@ class ModelMeta:
                 preset=raw.get("preset", "default"),
                 training_steps=int(raw.get("training_steps", "0")),
                 dataset=json.loads(raw.get("dataset", "{}")),
+                data_context=raw.get("data_context", "call"),
                 exporter=json.loads(raw.get("exporter", "{}")),
                 content_hash=raw.get("content_hash", ""),
                 format_version=fmt,

@@ -8,6 +8,8 @@ other argument keyword-only, a new array back, no I/O):
 
 - :func:`remove_dc` — subtract the mean (a DC offset wastes headroom and clicks at cuts).
 - :func:`trim_silence` — cut leading and trailing silence, relative to the clip's peak.
+- :func:`cut_room_tone` — for models that learnt whole recordings: keep only the calls, as
+  the ``"call"`` data context cuts them (:func:`mockingbot.clips.call_span`).
 - :func:`change_size` — a play-back-rate change for bigger (lower) or smaller (higher)
   creatures: pitch and formants move together, like a bigger vocal tract.
 - :func:`resample` — sample-rate conversion with soxr (high quality).
@@ -39,6 +41,7 @@ import math
 import numpy as np
 import scipy.signal
 
+from mockingbot.clips import call_span
 from mockingbot.errors import ParameterError
 
 __all__ = [
@@ -49,6 +52,7 @@ __all__ = [
     "TRIM_THRESHOLD_DB",
     "apply_fades",
     "change_size",
+    "cut_room_tone",
     "finalize",
     "measure",
     "normalize_loudness",
@@ -186,6 +190,40 @@ def _trim(y: np.ndarray, threshold_db: float, margin: int) -> np.ndarray:
         return y
     loud = np.flatnonzero(a >= peak * 10.0 ** (threshold_db / 20.0))
     return y[max(0, loud[0] - margin) : min(y.size, loud[-1] + 1 + margin)]
+
+
+def cut_room_tone(y: np.ndarray, *, sr: int) -> np.ndarray:
+    """Keep the calls, drop the room tone before the first and after the last.
+
+    A model trained on whole recordings (``data.context = "recording"``) learns their lead-in
+    of room tone too: its sounds start half a second late and hiss before they meow, which a
+    game event cannot use. This cuts them where the ``"call"`` context cuts recordings into
+    training clips (:func:`mockingbot.clips.call_span`, same thresholds, pre- and post-roll),
+    so both kinds of model give sounds that start at once. Room tone *between* two calls of
+    one sound stays: it is part of the sound.
+
+    Args:
+        y: mono audio [samples].
+        sr: sample rate (Hz).
+
+    Returns:
+        float32 audio; unchanged when no call qualifies (silence, a click).
+
+    Examples:
+        >>> rng = np.random.default_rng(0)
+        >>> room = 0.003 * rng.standard_normal(4000)  # 0.5 s of room tone
+        >>> call = 0.5 * np.sin(2 * np.pi * 440 * np.arange(4000) / 8000)
+        >>> cut_room_tone(np.r_[room, call, room], sr=8000).size < 5000
+        True
+    """
+    y = _audio(y)
+    sr = _rate(sr, "sr")
+    return _cut(y, sr).astype(np.float32)
+
+
+def _cut(y: np.ndarray, sr: int) -> np.ndarray:
+    span = call_span(y, sr=sr)
+    return y if span is None else y[span[0] : span[1]]
 
 
 def apply_fades(y: np.ndarray, *, sr: int, fade_in_ms: float, fade_out_ms: float) -> np.ndarray:
@@ -443,13 +481,16 @@ def finalize(
     lufs: float = DEFAULT_LUFS,
     peak_dbfs: float = DEFAULT_PEAK_DBFS,
     fade_ms: float = DEFAULT_FADE_MS,
+    cut_calls: bool = False,
 ) -> np.ndarray:
     """Raw generated clip → game-ready float audio at the engine's rate.
 
     Order, and why:
 
     1. :func:`remove_dc` on the whole clip, first: an offset would make silence look loud
-       to the trimmer and bias every later measurement.
+       to the trimmer and bias every later measurement. Then, with ``cut_calls``,
+       :func:`cut_room_tone` (before the trim, which would keep room tone above its
+       threshold).
     2. :func:`trim_silence` (threshold :data:`TRIM_THRESHOLD_DB`, keeping ``fade_ms`` on
        each side for the fades): before resampling, so less audio is resampled.
     3. :func:`change_size` and :func:`resample` as ONE soxr conversion from ``sr`` to
@@ -468,6 +509,8 @@ def finalize(
         lufs: loudness target (LUFS).
         peak_dbfs: sample-peak ceiling (dBFS), wins over ``lufs``.
         fade_ms: fade-in and fade-out length (ms), ≥ 0.
+        cut_calls: cut the room tone around the calls (models trained on whole recordings;
+            the pack writer sets it from the model's ``data_context``).
 
     Returns:
         float32 audio at ``target_sr``. Silence in → silence out (never NaN).
@@ -491,6 +534,8 @@ def finalize(
 
     if y.size:
         y = y - y.mean()
+    if cut_calls:
+        y = _cut(y, sr)
     y = _trim(y, TRIM_THRESHOLD_DB, _samples(fade_ms, sr))
     y = _resample(y, float(sr), float(target_sr) * size)
     n_fade = _samples(fade_ms, target_sr)

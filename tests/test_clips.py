@@ -9,6 +9,7 @@ from conftest import synth_meow
 from mockingbot.clips import (
     MIN_CALL_S,
     call_bounds,
+    call_span,
     energetic_offset,
     energy_envelope,
     fit_window,
@@ -165,6 +166,19 @@ def test_much_quieter_bursts_are_not_calls() -> None:
 def test_silence_gives_no_calls() -> None:
     assert split_calls(_silence(2.0), sr=SR) == []
     assert split_calls(np.zeros(0, dtype=np.float32), sr=SR) == []
+    assert call_span(_silence(2.0), sr=SR) is None
+
+
+def test_call_span_keeps_two_calls_as_one_piece_without_the_room_tone(rng) -> None:
+    """What the runtime cuts a recording-context sound to: first onset to last offset."""
+    y = _noise(2.0, -50.0, rng)
+    for start in (0.5, 1.2):
+        call = synth_meow(sr=SR, seconds=0.4, seed=int(start * 10))
+        a = round(start * SR)
+        y[a : a + call.size] += call
+    (a1, _), (_, b2) = call_bounds(y, sr=SR)
+    assert call_span(y, sr=SR) == (a1, b2)
+    assert 0.4 * SR < a1 < 0.5 * SR and 1.6 * SR < b2 < 1.8 * SR
 
 
 # ---------------------------------------------------------------------------- fixed windows

@@ -28,7 +28,7 @@ from mockingbot.export import parity as parity_mod  # noqa: E402
 from mockingbot.export.info import model_info  # noqa: E402
 from mockingbot.export.onnx_export import default_output, export_onnx  # noqa: E402
 from mockingbot.export.protowire import content_hash  # noqa: E402
-from mockingbot.model_meta import ModelMeta  # noqa: E402
+from mockingbot.model_meta import PREFIX, ModelMeta  # noqa: E402
 
 pytestmark = pytest.mark.train
 
@@ -111,6 +111,25 @@ def test_metadata_reads_back_through_onnxruntime(exported, run_dir: Path) -> Non
     assert not any("time" in k or "date" in k for k in meta.exporter)
     # every key is set exactly once, all mbot.-prefixed
     assert set(props) == set(meta.to_props())
+    # a call-context run (the default) writes no data-context key: older bytes are kept
+    assert meta.data_context == "call" and PREFIX + "data_context" not in props
+
+
+def test_a_recording_context_run_says_so_in_its_metadata(
+    exported, run_dir: Path, tmp_path: Path
+) -> None:
+    """The runtime cuts room tone only for models that learnt it; export is where it learns
+    which kind it has, from the run's resolved config."""
+    run = tmp_path / "rec-run"
+    shutil.copytree(run_dir, run)
+    config = json.loads((run / "config.json").read_text())
+    config["data"]["context"] = "recording"
+    (run / "config.json").write_text(json.dumps(config))
+    res = export_onnx(run, tmp_path / "rec.onnx", name="tiny-meows")
+    assert res.meta.data_context == "recording"
+    assert res.meta.to_props()[PREFIX + "data_context"] == "recording"
+    # same weights, same graph: only the metadata differs
+    assert res.meta.content_hash == exported.meta.content_hash
 
 
 def test_content_hash_is_sha256_of_the_model_without_metadata(exported) -> None:

@@ -105,3 +105,23 @@ def test_from_props_refuses_a_waveform_model_without_its_noise_input_in_one_line
     with pytest.raises(ModelError, match="noise_input_name") as info:
         ModelMeta.from_props(props, source="wave.onnx")
     assert "\n" not in str(info.value)
+
+
+def test_data_context_round_trips_and_call_writes_no_key() -> None:
+    call = ModelMeta(spec=TINY_SPEC, latent_dim=8)
+    assert call.data_context == "call"
+    assert PREFIX + "data_context" not in call.to_props()
+    rec = ModelMeta(spec=TINY_SPEC, latent_dim=8, data_context="recording")
+    props = rec.to_props()
+    assert props[PREFIX + "data_context"] == "recording"
+    assert ModelMeta.from_props(props) == rec
+    # a model from before the key existed learnt from calls
+    del props[PREFIX + "data_context"]
+    assert ModelMeta.from_props(props).data_context == "call"
+
+
+def test_unknown_data_context_is_refused_by_name() -> None:
+    props = ModelMeta(spec=TINY_SPEC, latent_dim=8).to_props()
+    props[PREFIX + "data_context"] = "forest"
+    with pytest.raises(ModelError, match="data context 'forest'"):
+        ModelMeta.from_props(props, source="m.onnx")

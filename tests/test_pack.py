@@ -814,3 +814,27 @@ def test_mutate_works_on_a_waveform_pack_and_repeats_its_bytes(
     m = fmt.read_manifest(tmp_path / "a" / "manifest.json")
     assert [s["phase_sc_db"] for s in m["sounds"][-3:]] == [None] * 3
     assert P.verify_pack(tmp_path / "a") == []
+
+
+# ---------------------------------------------------------------------------- data context
+@pytest.mark.parametrize(("context", "cut"), [(None, False), ("recording", True)])
+def test_sounds_of_recording_context_models_are_cut_to_their_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, context: str | None, cut: bool
+) -> None:
+    """The model's metadata, not a pack argument, decides: a user rendering a model that
+    learnt whole recordings gets sounds that start at once without knowing about it."""
+    from mockingbot.runtime import postprocess
+
+    path = make_tiny_onnx(tmp_path / "m.onnx", metadata={"mbot.data_context": context})
+    seen: list[bool] = []
+    real = postprocess.finalize
+
+    def spy(y: np.ndarray, **kwargs) -> np.ndarray:
+        seen.append(kwargs.get("cut_calls", False))
+        return real(y, **kwargs)
+
+    monkeypatch.setattr(postprocess, "finalize", spy)
+    model = GeneratorModel.load(path)
+    assert model.meta.data_context == (context or "call")
+    P.render_pack(model, tmp_path / "pack", P.PackSettings(count=3))
+    assert seen == [cut] * 3

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from conftest import synth_meow
+from mockingbot.clips import call_span
 from mockingbot.errors import ParameterError
 from mockingbot.runtime import postprocess as pp
 
@@ -184,10 +185,44 @@ def test_finalize_size_changes_duration_and_is_repeatable() -> None:
     assert pp.finalize(raw, sr=SR, target_sr=SR, size=2.0).tobytes() == big.tobytes()
 
 
+@pytest.mark.parametrize("cut_calls", [False, True])
 @pytest.mark.parametrize("n", [0, 1, 50, 8000])
-def test_finalize_of_silence_is_silence(n: int) -> None:
-    out = pp.finalize(np.zeros(n), sr=SR, target_sr=44100, size=1.5)
+def test_finalize_of_silence_is_silence(n: int, cut_calls: bool) -> None:
+    out = pp.finalize(np.zeros(n), sr=SR, target_sr=44100, size=1.5, cut_calls=cut_calls)
     assert np.isfinite(out).all() and not np.any(out)
+
+
+def _room_tone_then_call(lead_s: float = 0.5, tail_s: float = 0.3) -> tuple[np.ndarray, int]:
+    """Room tone ~45 dB below the call (as in CatMeows' lead-ins), a 0.6-s call, room tone."""
+    rng = np.random.default_rng(3)
+    call = synth_meow(seconds=0.6)
+    room = 10 ** (-45 / 20) * np.abs(call).max() * rng.standard_normal(int((lead_s + tail_s) * SR))
+    lead = int(lead_s * SR)
+    return np.r_[room[:lead], call, room[lead:]], lead
+
+
+def test_cut_room_tone_starts_at_the_call() -> None:
+    y, onset = _room_tone_then_call()
+    out = pp.cut_room_tone(y, sr=SR)
+    start, end = call_span(y, sr=SR)
+    np.testing.assert_array_equal(out, y[start:end].astype(np.float32))
+    assert onset - 0.1 * SR <= start <= onset  # the call's soft attack is kept
+    assert out.size < 0.6 * SR + 0.2 * SR  # the call, pre-roll and a short tail
+    # no room tone, nothing to cut: a tightly cut call keeps its length within the rolls
+    call = synth_meow(seconds=0.6)
+    assert pp.cut_room_tone(call, sr=SR).size >= 0.8 * call.size
+
+
+def test_finalize_cuts_room_tone_only_when_asked() -> None:
+    """The sample-peak trim keeps room tone 45 dB down (its threshold is 50 dB); the call
+    cut, which the pack writer turns on for recording-context models, removes it."""
+    y, _ = _room_tone_then_call(lead_s=0.5, tail_s=0.3)
+    kept = pp.finalize(y, sr=SR, target_sr=SR)
+    cut = pp.finalize(y, sr=SR, target_sr=SR, cut_calls=True)
+    assert kept.size >= 0.95 * y.size
+    assert cut.size <= 0.6 * SR + 0.2 * SR
+    assert cut[0] == 0.0 and cut[-1] == 0.0  # still faded
+    assert pp.measure(cut, sr=SR)[0] == pytest.approx(pp.DEFAULT_LUFS, abs=0.5)
 
 
 @settings(max_examples=40, deadline=None)
@@ -198,9 +233,12 @@ def test_finalize_of_silence_is_silence(n: int) -> None:
         elements=st.floats(-4.0, 4.0, allow_nan=False, allow_infinity=False),
     ),
     size=st.sampled_from([0.5, 1.0, 1.7]),
+    cut_calls=st.booleans(),
 )
-def test_finalize_never_makes_nan_and_respects_the_ceiling(y: np.ndarray, size: float) -> None:
-    out = pp.finalize(y, sr=SR, target_sr=16000, size=size, peak_dbfs=-1.0)
+def test_finalize_never_makes_nan_and_respects_the_ceiling(
+    y: np.ndarray, size: float, cut_calls: bool
+) -> None:
+    out = pp.finalize(y, sr=SR, target_sr=16000, size=size, peak_dbfs=-1.0, cut_calls=cut_calls)
     assert np.isfinite(out).all()
     assert np.abs(out).max(initial=0.0) <= 10 ** (-1.0 / 20)
 

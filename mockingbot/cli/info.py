@@ -63,6 +63,12 @@ def _output_kind(meta: dict[str, Any]) -> str:
     return f"{meta['output']} (normalised, see spec)"
 
 
+def _context(meta: dict[str, Any]) -> str:
+    if meta.get("data_context", "call") == "recording":
+        return "whole recordings (render-pack cuts the room tone around each call)"
+    return "calls cut at their onset"
+
+
 def _print_info(info: dict[str, Any]) -> None:
     from rich.table import Table
 
@@ -81,6 +87,7 @@ def _print_info(info: dict[str, Any]) -> None:
             ("output", _output_kind(meta)),
             ("phase recovery", meta["phase"]),
             ("data set", f"{ds.get('name', '?')} ({ds.get('clips', '?')} clips)"),
+            ("learnt from", _context(meta)),
             ("license", ds.get("license") or "-"),
             ("attribution", ds.get("attribution") or "-"),
         ]
