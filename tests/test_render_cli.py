@@ -90,6 +90,17 @@ def test_the_summary_line_gives_a_phase_median_only_when_phase_was_recovered(
     assert mutated.exit_code == 0, mutated.output
 
 
+def test_the_summary_line_says_when_room_tone_was_cut(model_path: Path, tmp_path: Path) -> None:
+    plain = _mbot("render-pack", "--count", "2", "--model", model_path, "--out", tmp_path / "c")
+    assert plain.exit_code == 0, plain.output
+    assert "room tone" not in plain.stdout
+    rec = make_tiny_onnx(tmp_path / "rec.onnx", metadata={"mbot.data_context": "recording"})
+    cut = _mbot("render-pack", "--count", "2", "--model", rec, "--out", tmp_path / "r")
+    assert cut.exit_code == 0, cut.output
+    lines = [line for line in cut.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1 and "room tone cut to the calls" in lines[0]
+
+
 def test_without_out_the_pack_goes_to_packs_slash_name(
     model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

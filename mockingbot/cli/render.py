@@ -289,9 +289,11 @@ def _render(
     part = f" (shard {shard_spec[0]}/{shard_spec[1]})" if shard_spec else ""
     reused = f", {result.reused} already done" if result.reused else ""
     sc = _median_phase_sc(result.manifest)
+    # say so: the files are shorter than the model's clips, and a user should know why
+    cut = "; room tone cut to the calls" if gen.meta.data_context == "recording" else ""
     console.print(
         f"{result.rendered} sounds rendered{part}{reused} in {seconds:.1f} s "
-        f"({rate:.1f} sounds/s{sc}) → {result.path}",
+        f"({rate:.1f} sounds/s{sc}{cut}) → {result.path}",
         highlight=False,
         soft_wrap=True,
     )
