@@ -391,6 +391,14 @@ def call_span(y: np.ndarray, *, sr: int) -> tuple[int, int] | None:
     meows stays one sound, but the room tone before and after it goes. The runtime applies it
     to models trained on whole recordings, whose sounds carry the recordings' lead-in.
 
+    One more rule for the start. :func:`call_bounds` estimates the noise floor from the
+    quietest tenth of the clip; in a generated clip that is often the digital near-silence
+    padded after a short recording, so its threshold falls to 40 dB below the peak and room
+    tone 30 dB down counts as call. So the onset is also found from the call itself: from
+    the first frame within :data:`CALL_TOP_DB` of the peak, back down the attack while the
+    envelope keeps falling, to the foot where it stops (onset backtracking); the later of the
+    two starts wins. A soft attack that rises steadily is kept whole.
+
     Returns:
         ``(start, end)``, a half-open sample range, or ``None`` when no call qualifies
         (silence, a click): then there is nothing to cut against.
@@ -407,7 +415,12 @@ def call_span(y: np.ndarray, *, sr: int) -> tuple[int, int] | None:
     bounds = call_bounds(y, sr=sr)
     if not bounds:
         return None
-    return bounds[0][0], bounds[-1][1]
+    env, _, hop = energy_envelope(y, sr=sr)
+    m = int(np.flatnonzero(env >= env.max() - CALL_TOP_DB)[0])
+    while m > 0 and env[m - 1] < env[m]:
+        m -= 1
+    start = max(bounds[0][0], m * hop - _samples(PRE_ROLL_S, sr))
+    return start, bounds[-1][1]
 
 
 # ---------------------------------------------------------------------------- fixed length

@@ -214,3 +214,20 @@ def test_fit_window_exact_length_is_unchanged() -> None:
 def test_fit_window_rejects_bad_lengths() -> None:
     with pytest.raises(ParameterError):
         fit_window(np.ones(4, dtype=np.float32), 0)
+
+
+@pytest.mark.parametrize("room_db", [-30.0, -45.0])
+def test_call_span_cuts_room_tone_before_a_call_that_ends_in_digital_silence(
+    rng, room_db: float
+) -> None:
+    """A generated clip of a short recording: room tone, the call, then near-silence to the
+    end of the window. The quiet tail drags the noise-floor estimate down to where the room
+    tone counts as call; backtracking from the call's loud part finds its foot instead."""
+    call = synth_meow(sr=SR, seconds=0.6)
+    lead = round(0.5 * SR)
+    room = 10 ** (room_db / 20) * np.abs(call).max() * rng.standard_normal(lead)
+    y = np.concatenate([room.astype(np.float32), call, _silence(0.9)])
+    assert call_bounds(y, sr=SR)[0][0] == 0  # the thresholds alone keep the room tone
+    start, end = call_span(y, sr=SR)
+    assert lead - 0.1 * SR <= start <= lead
+    assert end >= lead + call.size - 0.1 * SR
