@@ -213,8 +213,8 @@ def cut_room_tone(y: np.ndarray, *, sr: int) -> np.ndarray:
         >>> rng = np.random.default_rng(0)
         >>> room = 0.003 * rng.standard_normal(4000)  # 0.5 s of room tone
         >>> call = 0.5 * np.sin(2 * np.pi * 440 * np.arange(4000) / 8000)
-        >>> cut_room_tone(np.r_[room, call, room], sr=8000).size < 5000
-        True
+        >>> len(cut_room_tone(np.r_[room, call, room], sr=8000)) / 8000  # of 1.5 s
+        0.63
     """
     y = _audio(y)
     sr = _rate(sr, "sr")
