@@ -135,6 +135,12 @@ class ModelMeta:
         return self.output == "waveform"
 
     @property
+    def learnt_room_tone(self) -> bool:
+        """True when the model learnt whole recordings, room tone included: the runtime then
+        cuts its sounds to their calls (one place that says so, for the pack writer and CLI)."""
+        return self.data_context == "recording"
+
+    @property
     def attribution(self) -> str:
         """Attribution text for the training data (empty when the model carries none)."""
         return str(self.dataset.get("attribution", ""))

@@ -666,7 +666,7 @@ class _Renderer:
             lufs=self.loudness,
             peak_dbfs=PEAK_CEILING_DBFS,
             fade_ms=FADE_MS,
-            cut_calls=self.model.meta.data_context == "recording",
+            cut_calls=self.model.meta.learnt_room_tone,
         )
         pcm = post.to_pcm16(out)
         heard = out if self.audio_format == "ogg" else pcm.astype(np.float32) / 32768.0

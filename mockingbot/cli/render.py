@@ -290,7 +290,7 @@ def _render(
     reused = f", {result.reused} already done" if result.reused else ""
     sc = _median_phase_sc(result.manifest)
     # say so: the files are shorter than the model's clips, and a user should know why
-    cut = "; room tone cut to the calls" if gen.meta.data_context == "recording" else ""
+    cut = "; room tone cut to the calls" if gen.meta.learnt_room_tone else ""
     console.print(
         f"{result.rendered} sounds rendered{part}{reused} in {seconds:.1f} s "
         f"({rate:.1f} sounds/s{sc}{cut}) → {result.path}",
