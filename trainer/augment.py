@@ -11,10 +11,12 @@ Randomness is stateless and keyed by an explicit seed tensor so a run repeats ex
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import tensorflow as tf
+if TYPE_CHECKING:  # imported in augment(): the constants are shared with the JAX loop
+    import tensorflow as tf
 
-__all__ = ["augment"]
+__all__ = ["CUTOUT_FRACTION", "GAIN_DB", "SHIFT_FRACTION", "augment"]
 
 SHIFT_FRACTION = 0.125  # max time translation, fraction of the frames
 GAIN_DB = 6.0  # max gain change in dB
@@ -30,6 +32,8 @@ def augment(x: tf.Tensor, seed: tf.Tensor, *, ops: Sequence[str], top_db: float)
         ops: which augmentations to apply, in order.
         top_db: the spec's dynamic range (to express gain in dB).
     """
+    import tensorflow as tf
+
     if not ops:
         return x
     seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=len(ops))

@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from mockingbot.dataset import CONTEXTS
+from mockingbot.clips import CONTEXTS
 from mockingbot.errors import ParameterError
 from mockingbot.spec import PRESETS as SPEC_PRESETS
 from mockingbot.spec import SpectrogramSpec
@@ -39,7 +39,7 @@ __all__ = [
     "resolve_config",
 ]
 
-_GENERATORS = ("harmonic", "dense2022")
+_GENERATORS = ("fullres", "harmonic", "dense2022")
 _OUTPUTS = ("spectrogram", "waveform")
 _DISCRIMINATORS = ("conv", "conv2022")
 _LOSSES = ("hinge", "bce")
@@ -59,6 +59,7 @@ class ModelConfig:
     latent_distribution: str = "normal"
     gen_channels: tuple[int, ...] = (256, 256, 192, 128, 128)
     gen_base_frames: int = 8
+    refine_channels: tuple[int, ...] = (8, 8)
     n_harmonics: int = 20
     n_noise_bands: int = 32
     f0_min_hz: float = 120.0
@@ -184,15 +185,19 @@ class TrainConfig:
                 f"model.f0_min_hz/f0_max_hz must satisfy 0 < min < max < sr/2 = "
                 f"{self.spec.sr / 2:g}, got {m.f0_min_hz}/{m.f0_max_hz}"
             )
-        if m.generator == "harmonic":
+        if m.generator in ("harmonic", "fullres"):
             if self.spec.scale != "log":
-                raise ParameterError("the harmonic generator needs spec.scale = 'log'")
+                raise ParameterError(f"the {m.generator} generator needs spec.scale = 'log'")
             frames = m.gen_base_frames * 2 ** len(m.gen_channels)
             if frames != self.spec.n_frames:
                 raise ParameterError(
                     f"model.gen_base_frames × 2^len(model.gen_channels) = {frames} must equal "
                     f"spec.n_frames = {self.spec.n_frames}"
                 )
+        if any(isinstance(c, bool) or not isinstance(c, int) or c <= 0 for c in m.refine_channels):
+            raise ParameterError(
+                f"model.refine_channels must be positive integers, got {list(m.refine_channels)}"
+            )
         if m.output == "waveform" and m.generator != "harmonic":
             raise ParameterError("model.output = 'waveform' needs model.generator = 'harmonic'")
         if m.channel_eq and m.generator != "harmonic":

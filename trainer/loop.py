@@ -38,6 +38,7 @@ from .augment import augment
 from .clipstats import band_matrix, clip_statistics, moment_gap
 from .config import TrainConfig
 from .models import build_discriminator, build_generator
+from .state import apply_state, read_state
 from .wavesynth import spectrogram_of
 
 __all__ = ["GanTrainer", "StepStats", "StopSignal", "make_strategy", "steps_per_second"]
@@ -139,20 +140,30 @@ class GanTrainer:
         """The generator emits audio (``model.output = "waveform"``), judged by its spectrogram."""
         return self.cfg.model.output == "waveform"
 
+    @property
+    def noise_shape(self) -> tuple[int, ...] | None:
+        """Per-example shape of the generator's noise input; ``None`` when it takes none.
+
+        Waveform generators take white noise [clip_samples] for their noise branch;
+        full-resolution generators take texture draws [n_frames, n_bins, 2].
+        """
+        inputs = self.generator.inputs
+        return tuple(int(d) for d in inputs[1].shape[1:]) if len(inputs) > 1 else None
+
     def noise_for(self, batch: int, key: tf.Tensor) -> tf.Tensor:
-        """White noise [batch, clip_samples] for a waveform generator's noise branch."""
-        return tf.random.stateless_normal([batch, self.cfg.spec.clip_samples], key)
+        """Seeded N(0, 1) noise [batch, *noise_shape] for the generator's noise input."""
+        return tf.random.stateless_normal([batch, *self.noise_shape], key)
 
     def generate(self, G: keras.Model, z: tf.Tensor, key: tf.Tensor, training: bool) -> tf.Tensor:
         """``G``'s output as the normalised spectrogram the discriminator judges.
 
-        A waveform generator gets seeded white noise (``key``) and its audio is analysed
-        with the spec's STFT, exactly as real clips were.
+        A generator with a noise input gets seeded noise (``key``); a waveform generator's
+        audio is analysed with the spec's STFT, exactly as real clips were.
         """
-        if not self.is_waveform:
+        if self.noise_shape is None:
             return G(z, training=training)
-        audio = G([z, self.noise_for(tf.shape(z)[0], key)], training=training)
-        return spectrogram_of(audio, self.cfg.spec)
+        out = G([z, self.noise_for(tf.shape(z)[0], key)], training=training)
+        return spectrogram_of(out, self.cfg.spec) if self.is_waveform else out
 
     def init_from(self, other_run: Path, other_cfg: TrainConfig) -> int:
         """Start from another run's latest networks and optimiser state (not its step).
@@ -203,6 +214,27 @@ class GanTrainer:
                         slots[i].assign(their_slots[j])
                 opt.iterations.assign(their_opt.iterations)
         return step
+
+    @property
+    def networks(self) -> dict[str, keras.Model]:
+        """The networks a training state holds (:mod:`~mockingbot.trainer.state`)."""
+        nets = {"generator": self.generator, "discriminator": self.discriminator}
+        if self.ema is not None:
+            nets["ema"] = self.ema
+        return nets
+
+    def init_from_state(self, path: Path) -> dict:
+        """Start from a training state file's networks (optimisers start fresh).
+
+        Returns:
+            the state's info (cumulative steps and cost, config, data credit).
+
+        Raises:
+            ValueError: not a state file, or its networks do not fit this run's config.
+        """
+        arrays, info = read_state(path)
+        apply_state(self.networks, arrays)
+        return info
 
     # ------------------------------------------------------------------ data
     def dataset(self, features: np.ndarray, *, start_step: int) -> Iterator:
@@ -331,15 +363,17 @@ class GanTrainer:
     def sample(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Sampling generator output for latents ``z``: (normalised spectrograms, audio).
 
-        Audio is ``None`` for spectrogram generators (the caller recovers phase); waveform
-        generators get fixed-seed noise so successive sample steps stay comparable.
+        Audio is ``None`` for spectrogram generators (the caller recovers phase). Generators
+        with a noise input get fixed-seed noise so successive sample steps stay comparable.
         """
         G, zt = self.sampling_generator, tf.constant(z, tf.float32)
-        if not self.is_waveform:
+        if self.noise_shape is None:
             return G(zt, training=False).numpy(), None
         noise = self.noise_for(len(z), tf.constant([self.cfg.train.seed, 0x5A3F], tf.int64))
-        audio = G([zt, noise], training=False)
-        return spectrogram_of(audio, self.cfg.spec).numpy(), audio.numpy()
+        out = G([zt, noise], training=False)
+        if not self.is_waveform:
+            return out.numpy(), None
+        return spectrogram_of(out, self.cfg.spec).numpy(), out.numpy()
 
 
 def _match_variables(ours: list, theirs: list) -> list[tuple[int, int]] | None:

@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import numpy as np
 import tensorflow as tf
-from keras import layers, saving
+from keras import saving
 
 from mockingbot.spec import SpectrogramSpec
 
-from .synth import decode_controls, eq_gains, noise_band_matrix, normalize_relative
+from .render_ops import VoiceLayer
+from .synth import eq_gains, noise_band_matrix, normalize_relative
 
 __all__ = [
     "NOISE_FILTER_TAPS",
@@ -114,7 +115,7 @@ def spectrogram_of(y: tf.Tensor, spec: SpectrogramSpec) -> tf.Tensor:
 
 
 @saving.register_keras_serializable(package="mockingbot")
-class HarmonicNoiseWaveSynth(layers.Layer):
+class HarmonicNoiseWaveSynth(VoiceLayer):
     """(controls [B, T, 1 + K + Bn], noise [B, T·hop]) → audio [B, T·hop].
 
     Same control layout and level scale as :class:`~mockingbot.trainer.synth.HarmonicNoiseSynth`.
@@ -132,29 +133,13 @@ class HarmonicNoiseWaveSynth(layers.Layer):
     generated clips fell 20).
 
     Args:
-        spec: the spectrogram spec as a dict (layer configs must be JSON).
-        n_harmonics, n_noise_bands, f0_min_hz, f0_max_hz: as in the spectrogram renderer.
+        *args: the voice (:class:`~mockingbot.trainer.render_ops.VoiceLayer`).
         channel_eq: learn the shared equaliser.
     """
 
-    def __init__(
-        self,
-        spec: dict,
-        n_harmonics: int,
-        n_noise_bands: int,
-        f0_min_hz: float,
-        f0_max_hz: float,
-        channel_eq: bool = False,
-        **kwargs,
-    ) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, *args, channel_eq: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
         self.channel_eq = bool(channel_eq)
-        self.spec_dict = dict(spec)
-        self.spec = SpectrogramSpec.from_dict(spec)
-        self.n_harmonics = int(n_harmonics)
-        self.n_noise_bands = int(n_noise_bands)
-        self.f0_min_hz = float(f0_min_hz)
-        self.f0_max_hz = float(f0_max_hz)
         self._k = tf.constant(np.arange(1, self.n_harmonics + 1), tf.float32)
         self._filters = tf.constant(noise_filter_bank(self.spec, self.n_noise_bands))
         self._eq_bands = tf.constant(noise_filter_bank(self.spec, self.n_noise_bands, unit=True))
@@ -164,10 +149,6 @@ class HarmonicNoiseWaveSynth(layers.Layer):
             )
 
     @property
-    def n_controls(self) -> int:
-        return 1 + self.n_harmonics + self.n_noise_bands
-
-    @property
     def n_samples(self) -> int:
         return self.spec.n_frames * self.spec.hop_length
 
@@ -175,13 +156,7 @@ class HarmonicNoiseWaveSynth(layers.Layer):
         controls, noise = inputs
         s = self.spec
         hop = s.hop_length
-        f0, amp, bands = decode_controls(  # [B, T, 1], [B, T, K], [B, T, Bn]
-            controls,
-            spec=s,
-            n_harmonics=self.n_harmonics,
-            f0_min_hz=self.f0_min_hz,
-            f0_max_hz=self.f0_max_hz,
-        )
+        f0, amp, bands = self.decode(controls)  # [B, T, 1], [B, T, K], [B, T, Bn]
 
         # oscillator phase: per-sample increments, summed within each frame, frame sums
         # wrapped and accumulated across frames (keeps float32 phase error ~1e-4 rad)
@@ -202,13 +177,4 @@ class HarmonicNoiseWaveSynth(layers.Layer):
         return tf.nn.conv1d(audio[..., None], fir, stride=1, padding="SAME")[..., 0]
 
     def get_config(self) -> dict:
-        config = super().get_config()
-        config.update(
-            spec=self.spec_dict,
-            n_harmonics=self.n_harmonics,
-            n_noise_bands=self.n_noise_bands,
-            f0_min_hz=self.f0_min_hz,
-            f0_max_hz=self.f0_max_hz,
-            channel_eq=self.channel_eq,
-        )
-        return config
+        return {**super().get_config(), "channel_eq": self.channel_eq}
