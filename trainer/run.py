@@ -57,8 +57,20 @@ def is_run_dir(path: Path) -> bool:
 
 
 def read_run(run_dir: Path) -> tuple[TrainConfig, dict[str, Any]]:
-    """The run's config and run info (data folder, data set summary)."""
+    """The run's config and run info (data folder, data set summary).
+
+    ``run_dir`` may also be a training state file (:mod:`~mockingbot.trainer.state`): its
+    config, and its info (cumulative ``steps`` and cost, data credit) as the run info.
+    """
     run_dir = Path(run_dir)
+    if run_dir.is_file():
+        from .state import read_state
+
+        try:
+            _, info = read_state(run_dir)
+            return TrainConfig.from_dict(info["config"], source=str(run_dir)), info
+        except (ValueError, KeyError) as exc:
+            raise ModelError(str(exc).splitlines()[0] if str(exc) else repr(exc)) from None
     if not run_dir.is_dir():
         raise ModelError(f"run folder {run_dir} does not exist")
     if not is_run_dir(run_dir):
@@ -123,6 +135,7 @@ def train(
     data_dir: Path,
     resume: bool,
     init_from: Path | None = None,
+    save_state: Path | None = None,
     dataset_meta: Mapping[str, str] | None = None,
     strict: bool = False,
     progress: Any = None,
@@ -137,7 +150,12 @@ def train(
         resume: continue from the latest checkpoint.
         init_from: for a new run, another run folder whose latest networks and optimiser state
             to start from (same spec and network shapes). Its CPU and wall time are recorded
-            in ``run.json`` so the total cost of the model stays on record.
+            in ``run.json`` so the total cost of the model stays on record. May also be a
+            training state file (:mod:`~mockingbot.trainer.state`): its networks, with
+            fresh optimisers.
+        save_state: keep a training state file here, refreshed at every checkpoint, with
+            the cumulative steps and cost of this run and the one it started from. Recorded
+            in ``run.json``, so a resumed run keeps refreshing it.
         dataset_meta: ``name``, ``license``, ``attribution`` of the data, carried into exports.
         progress: a rich ``Progress`` (or None for no bar).
         log: where one-line status messages go.
@@ -179,6 +197,10 @@ def train(
     info["history"] = list(old.get("history", []))  # (step, CPU, wall) at every checkpoint
     if "init_from" in old:
         info["init_from"] = old["init_from"]
+    if save_state is None and old.get("save_state"):
+        save_state = Path(old["save_state"])
+    if save_state is not None:
+        info["save_state"] = str(Path(save_state).resolve())
 
     strategy = make_strategy(t.strategy)
     trainer = GanTrainer(cfg, run_dir, strategy=strategy)
@@ -224,6 +246,8 @@ def train(
         trainer.save()
         book_time()
         info["steps"] = step
+        if save_state is not None:
+            write_run_state(Path(save_state), trainer, cfg, info, step)
         history = info.setdefault("history", [])
         if not history or history[-1]["step"] != step:
             history.append(
@@ -318,7 +342,12 @@ def inherit_credit(own: Mapping[str, Any], earlier: Mapping[str, Any]) -> dict[s
 
 
 def _init_from(trainer: Any, cfg: TrainConfig, other: Path) -> dict[str, Any]:
-    """Load ``other``'s networks into ``trainer``; what to record about it in ``run.json``."""
+    """Load ``other``'s networks into ``trainer``; what to record about it in ``run.json``.
+
+    ``other`` is a run folder or a training state file (:mod:`~mockingbot.trainer.state`).
+    """
+    if Path(other).is_file():
+        return _init_from_state(trainer, cfg, Path(other))
     other_cfg, other_info = read_run(other)
     if other_cfg.spec != cfg.spec:
         raise ParameterError(
@@ -340,6 +369,67 @@ def _init_from(trainer: Any, cfg: TrainConfig, other: Path) -> dict[str, Any]:
     }
 
 
+def _init_from_state(trainer: Any, cfg: TrainConfig, path: Path) -> dict[str, Any]:
+    """:func:`_init_from` for a training state file."""
+    from .state import read_state
+
+    try:
+        _, state = read_state(path)
+        state_cfg = TrainConfig.from_dict(state["config"], source=f"state {path}")
+    except (ValueError, KeyError, ParameterError) as exc:
+        raise ModelError(f"--init-from {path}: {str(exc).splitlines()[0][:200]}") from None
+    if state_cfg.spec != cfg.spec:
+        raise ParameterError(
+            f"--init-from {path} uses another spectrogram spec; fine-tuning needs the same one"
+        )
+    try:
+        trainer.init_from_state(path)
+    except ValueError as exc:
+        raise ModelError(
+            f"--init-from {path}: its networks do not fit this run's config ({str(exc)[:160]})"
+        ) from None
+    return {
+        "state": str(Path(path).resolve()),
+        "step": int(state.get("steps", 0)),
+        "dataset": state.get("dataset") or {},
+        "cpu_seconds": float(state.get("cpu_seconds", 0.0)),
+        "wall_seconds": float(state.get("wall_seconds", 0.0)),
+        "gpu_seconds": float(state.get("gpu_seconds", 0.0)),
+        "sittings": list(state.get("sittings", [])),
+    }
+
+
+def write_run_state(
+    path: Path, trainer: Any, cfg: TrainConfig, info: Mapping[str, Any], step: int
+) -> Path:
+    """Write the run's networks and cumulative cost as a training state file.
+
+    Cumulative: the steps, CPU, wall and GPU seconds of the run it started from (a state
+    or a run, ``info["init_from"]``) plus this run's, and one ``sittings`` entry for this run.
+    """
+    from .state import state_arrays, write_state
+
+    earlier = info.get("init_from") or {}
+    sitting = {
+        "device": "cpu",
+        "steps": int(step),
+        "cpu_seconds": round(float(info.get("cpu_seconds", 0.0)), 1),
+        "wall_seconds": round(float(info.get("wall_seconds", 0.0)), 1),
+        "run": Path(trainer.run_dir).name,
+    }
+    state = {
+        "config": cfg.to_dict(),
+        "dataset": info.get("dataset") or {},
+        "steps": int(earlier.get("step", 0)) + int(step),
+        "cpu_seconds": float(earlier.get("cpu_seconds", 0.0)) + float(info.get("cpu_seconds", 0)),
+        "wall_seconds": float(earlier.get("wall_seconds", 0.0))
+        + float(info.get("wall_seconds", 0.0)),
+        "gpu_seconds": float(earlier.get("gpu_seconds", 0.0)),
+        "sittings": [*earlier.get("sittings", []), sitting],
+    }
+    return write_state(path, state_arrays(trainer.networks), state)
+
+
 def load_generator(run_dir: Path, *, checkpoint: str = "latest", ema: bool = True) -> tuple:
     """Rebuild a run's generator and load trained weights (for export).
 
@@ -359,6 +449,8 @@ def load_generator(run_dir: Path, *, checkpoint: str = "latest", ema: bool = Tru
     from .loop import GanTrainer, make_strategy
 
     cfg, info = read_run(run_dir)
+    if Path(run_dir).is_file():  # a training state: its (EMA) generator at its step count
+        return _state_generator(Path(run_dir), cfg, info, checkpoint=checkpoint, ema=ema)
     trainer = GanTrainer(cfg, Path(run_dir), strategy=make_strategy("default"))
     available = list(trainer.manager.checkpoints)
     if not available:
@@ -387,3 +479,20 @@ def load_generator(run_dir: Path, *, checkpoint: str = "latest", ema: bool = Tru
     if info.get("dataset") is None:
         raise DataError(f"{run_dir}/{RUN_FILE} is missing; the run never finished loading its data")
     return model, cfg, info, step
+
+
+def _state_generator(
+    path: Path, cfg: TrainConfig, info: dict[str, Any], *, checkpoint: str, ema: bool
+) -> tuple:
+    """:func:`load_generator` for a training state file (which holds one step: its last)."""
+    from .models import build_generator
+    from .state import apply_state, read_state
+
+    if checkpoint != "latest":
+        raise ParameterError(f"{path} is a training state: it holds its latest step only")
+    arrays, _ = read_state(path)
+    model = build_generator(cfg)
+    apply_state({"ema" if ema else "generator": model}, arrays)
+    if not info.get("dataset"):
+        raise DataError(f"{path} records no data set; it cannot be exported with credit")
+    return model, cfg, info, int(info.get("steps", 0))

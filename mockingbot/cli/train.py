@@ -54,7 +54,8 @@ def train(
     preset: str = typer.Option(
         "default",
         "--preset",
-        help="Recipe: default, waveform (stage 2, with --init-from), seed-2022.",
+        help="Recipe: default (full-resolution), harmonic (the earlier default), waveform "
+        "(stage 2 of harmonic, with --init-from), seed-2022.",
     ),
     steps: int | None = typer.Option(None, "--steps", help="Total generator steps to train to."),
     batch_size: int | None = typer.Option(None, "--batch-size", help="Global batch size."),
@@ -67,7 +68,14 @@ def train(
     init_from: Path | None = typer.Option(
         None,
         "--init-from",
-        help="Start a new run from another run's trained networks (fine-tuning).",
+        help="Start a new run from another run's trained networks (fine-tuning), or from a "
+        "training state file (.npz, see --save-state).",
+    ),
+    save_state: Path | None = typer.Option(
+        None,
+        "--save-state",
+        help="Keep a small training state file (.npz: networks and cumulative cost) here, "
+        "refreshed at every checkpoint; continue on any machine with --init-from FILE.",
     ),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first unusable audio file."),
     dataset_name: str | None = typer.Option(None, "--dataset-name", help="Name of the data set."),
@@ -100,8 +108,11 @@ def train(
 
     if resume and init_from is not None:
         fail("--init-from starts a new run; it cannot be combined with --resume")
-    if init_from is not None and not runs.is_run_dir(init_from):
-        fail(f"--init-from {init_from} is not a MockingBot run folder (no config.json of ours)")
+    if init_from is not None and not (runs.is_run_dir(init_from) or init_from.is_file()):
+        fail(
+            f"--init-from {init_from} is neither a MockingBot run folder (no config.json of "
+            "ours) nor a training state file"
+        )
     if resume:
         if out is None and data_dir is not None:
             out, data_dir = data_dir, None  # `mbot train --resume RUN_DIR`
@@ -149,6 +160,7 @@ def train(
             data_dir=Path(data_dir),
             resume=resume,
             init_from=init_from,
+            save_state=save_state,
             dataset_meta=meta,
             strict=strict,
             progress=bar,

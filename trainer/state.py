@@ -1,0 +1,112 @@
+"""A model's training state in one small file that any machine and any Keras backend can read.
+
+Why: sessions end and machines change, so the shipped model's training must continue where
+it stopped, on a fresh CPU machine (``scripts/train-default-model.sh``) or on a borrowed GPU
+machine where TensorFlow is not installed (``scripts/gpu_train.py``, Keras on JAX). A
+TensorFlow checkpoint serves neither, and it is too big to keep in the repository. A state
+file is a compressed ``.npz``:
+
+- one array per network weight, keyed ``"<network>/<variable path>"`` (``generator``,
+  ``ema``, ``discriminator``; paths like ``conv3/kernel`` are the same under every backend),
+  stored as float16 by default (the three networks of the default recipe take ≈ 7 MB);
+- ``__info__``: JSON with the format version, the run config (spec included), the data
+  credit, and the cumulative cost: ``steps``, ``cpu_seconds``, ``gpu_seconds``, plus a
+  history of who trained it where.
+
+Optimiser state is not kept: Adam's moments re-estimate themselves within a few hundred
+steps, and leaving them out halves the file.
+
+The file is written to a temporary name and renamed, so a reader never sees half of one.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["NETWORKS", "STATE_FORMAT", "apply_state", "read_state", "state_arrays", "write_state"]
+
+#: Version of the state file's layout.
+STATE_FORMAT = 1
+#: Networks a state holds, in this order.
+NETWORKS = ("generator", "ema", "discriminator")
+_INFO = "__info__"
+
+
+def state_arrays(networks: Mapping[str, Any], *, dtype: str = "float16") -> dict[str, np.ndarray]:
+    """``{"<network>/<path>": array}`` for every weight of every given Keras model."""
+    out = {}
+    for name, model in networks.items():
+        for v in model.weights:
+            out[f"{name}/{v.path}"] = np.asarray(v.numpy() if hasattr(v, "numpy") else v).astype(
+                dtype
+            )
+    return out
+
+
+def write_state(path: Path, arrays: Mapping[str, np.ndarray], info: Mapping[str, Any]) -> Path:
+    """Write ``arrays`` and ``info`` to ``path`` atomically; returns ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {**arrays, _INFO: np.array(json.dumps({**info, "format": STATE_FORMAT}))}
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **payload)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(buffer.getvalue())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_state(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """(arrays, info) of a state file.
+
+    Raises:
+        ValueError: not a state file, or one of a newer format.
+    """
+    try:
+        with np.load(Path(path), allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files if k != _INFO}
+            info = json.loads(str(data[_INFO])) if _INFO in data.files else None
+    except (OSError, ValueError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path} is not a MockingBot training state ({exc})") from None
+    if not isinstance(info, dict) or info.get("format") != STATE_FORMAT:
+        raise ValueError(f"{path} is not a MockingBot training state of format {STATE_FORMAT}")
+    return arrays, info
+
+
+def apply_state(networks: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+    """Assign every weight of the given models from ``arrays`` (matched by path and shape).
+
+    A network missing from the state takes ``generator``'s weights when it is ``ema`` (a
+    state without an EMA starts the EMA at the generator).
+
+    Raises:
+        ValueError: a weight has no array of its path and shape in the state.
+    """
+    for name, model in networks.items():
+        source = name if any(k.startswith(f"{name}/") for k in arrays) else None
+        if source is None and name == "ema":
+            source = "generator"
+        for v in model.weights:
+            key = f"{source}/{v.path}"
+            value = arrays.get(key)
+            if value is None or tuple(value.shape) != tuple(v.shape):
+                found = "missing" if value is None else f"shape {tuple(value.shape)}"
+                raise ValueError(
+                    f"the state has no weight {name}/{v.path} of shape {tuple(v.shape)} ({found})"
+                )
+            v.assign(value.astype("float32"))
