@@ -1,0 +1,116 @@
+"""Train the default recipe on a GPU machine that has JAX but no TensorFlow.
+
+Two steps, because the GPU machine sees only the repository (not the data set):
+
+    # here: the training clips as arrays, in the state's own spec and data context
+    python scripts/gpu_train.py prepare ../shared/datasets/catmeows \\
+        --state runtime/models/default-state.npz --out .gpu/features.npy
+
+    # there (KERAS_BACKEND is set by this script; keras, namex and optree travel as wheels)
+    python scripts/gpu_train.py train --state runtime/models/default-state.npz \\
+        --features .gpu/features.npy --out "$OUT/state.npz" --seconds 420
+
+The result is a training state file: copy it over ``runtime/models/default-state.npz`` and
+continue on any machine with ``scripts/train-default-model.sh`` (``mbot train --init-from``).
+The state is rewritten every minute, so a machine taken back mid-run still returns a whole
+one. The model card says how this was used and what it gave.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _importable() -> None:
+    """Make ``mockingbot.trainer`` importable from a bare checkout (no pip install there).
+
+    The repository keeps the design card's top-level folders (``trainer/``) and installs
+    them as sub-packages of ``mockingbot``; without an install, map the folder by hand.
+    """
+    sys.path.insert(0, str(ROOT))
+    try:
+        import mockingbot.trainer  # noqa: F401
+    except ImportError:
+        spec = importlib.util.spec_from_file_location(
+            "mockingbot.trainer",
+            ROOT / "trainer" / "__init__.py",
+            submodule_search_locations=[str(ROOT / "trainer")],
+        )
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["mockingbot.trainer"] = module
+        spec.loader.exec_module(module)
+
+
+def prepare(args: argparse.Namespace) -> None:
+    """Write the data set's training arrays (float16) in the state's spec and context."""
+    import numpy as np
+
+    from mockingbot.trainer.config import TrainConfig
+    from mockingbot.trainer.data import load_features
+    from mockingbot.trainer.state import read_state
+
+    _, info = read_state(args.state)
+    cfg = TrainConfig.from_dict(info["config"])
+    feats = load_features(args.data_dir, spec=cfg.spec, context=cfg.data.context)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.save(args.out, feats.features.astype(np.float16))
+    print(f"{len(feats)} clips {feats.features.shape[1:]} → {args.out}")
+
+
+def train(args: argparse.Namespace) -> None:
+    """Run :func:`mockingbot.trainer.jax_loop.train_state` and print its summary."""
+    import numpy as np
+
+    from mockingbot.trainer.jax_loop import train_state
+
+    t0 = time.perf_counter()
+    features = np.load(args.features)
+    import jax
+
+    print(f"jax {jax.__version__} on {jax.devices()}", flush=True)
+    result = train_state(
+        args.state,
+        features,
+        args.out,
+        seconds=args.seconds,
+        max_steps=args.max_steps,
+        device=args.device,
+        log=lambda m: print(m, flush=True),
+    )
+    print(
+        f"done: {result['steps']} steps in {result['seconds']:.0f} s "
+        f"({result['steps_per_second']:.1f} step/s at the end), state at step "
+        f"{result['total_steps']} → {args.out}  [{time.perf_counter() - t0:.0f} s in all]"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("prepare", help="write the training arrays for the GPU machine")
+    p.add_argument("data_dir", type=Path)
+    p.add_argument("--state", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    t = sub.add_parser("train", help="train on the GPU machine (Keras on JAX)")
+    t.add_argument("--state", type=Path, required=True)
+    t.add_argument("--features", type=Path, required=True)
+    t.add_argument("--out", type=Path, required=True)
+    t.add_argument("--seconds", type=float, default=420.0)
+    t.add_argument("--max-steps", type=int, default=None)
+    t.add_argument("--device", default="gpu")
+    args = parser.parse_args()
+    if args.command == "train":
+        os.environ["KERAS_BACKEND"] = "jax"  # before keras is imported anywhere
+    _importable()
+    (prepare if args.command == "prepare" else train)(args)
+
+
+if __name__ == "__main__":
+    main()
