@@ -1,10 +1,11 @@
-"""Training speed of the default preset vs the 2022 recipe, measured in the same run.
+"""Training speed of the default preset vs the earlier defaults, measured in the same run.
 
 Run: ``python benchmarks/train_speed.py [--steps 20] [--warmup 3]``.
 
 Each preset trains in its own subprocess (so peak memory is its own) on random features of
 its spec's shape — speed does not depend on what the spectrograms contain. Prints steps/s,
-examples/s, peak RSS, and the default preset's ratios against ``seed-2022``.
+examples/s, peak RSS, and the default preset's (full-resolution generator) ratios against
+``harmonic`` (the default of sessions 1-4) and ``seed-2022`` (the 2022 prototype).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
     args = ap.parse_args()
-    rows = [_measure(p, args.steps, args.warmup) for p in ("default", "seed-2022")]
+    rows = [_measure(p, args.steps, args.warmup) for p in ("default", "harmonic", "seed-2022")]
     print(
         f"{'preset':<10} {'batch':>5} {'steps/s':>8} {'examples/s':>11} {'G params':>11} "
         f"{'D params':>10} {'peak RSS MB':>12}"
@@ -72,12 +73,13 @@ def main() -> None:
             f"{r['examples_per_s']:>11.1f} {r['generator_params']:>11,} "
             f"{r['discriminator_params']:>10,} {r['peak_rss_mb']:>12.0f}"
         )
-    d, s = rows
-    print(
-        f"default vs seed-2022: {d['steps_per_s'] / s['steps_per_s']:.1f}x steps/s, "
-        f"{d['examples_per_s'] / s['examples_per_s']:.1f}x examples/s, "
-        f"{d['peak_rss_mb'] / s['peak_rss_mb']:.2f}x peak memory"
-    )
+    d = rows[0]
+    for s in rows[1:]:
+        print(
+            f"default vs {s['preset']}: {d['steps_per_s'] / s['steps_per_s']:.2f}x steps/s, "
+            f"{d['examples_per_s'] / s['examples_per_s']:.2f}x examples/s, "
+            f"{d['peak_rss_mb'] / s['peak_rss_mb']:.2f}x peak memory"
+        )
 
 
 if __name__ == "__main__":

@@ -81,7 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     real = np.stack([spec.features(c.y) for c in clips])
     rng = np.random.default_rng(args.seed)
     z = rng.standard_normal((args.count, model.latent_dim)).astype(np.float32)
-    gen = np.concatenate([model.generate(z[i : i + 50]) for i in range(0, args.count, 50)])
+    gen = np.concatenate(
+        [
+            model.generate(z[i : i + 50], model.noise_for(range(i, i + len(z[i : i + 50]))))
+            for i in range(0, args.count, 50)
+        ]
+    )
 
     def through_phase(X: np.ndarray) -> np.ndarray:
         audio = reconstruct(spec.full_magnitude(spec.magnitude(X)), spec=spec)

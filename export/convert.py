@@ -68,27 +68,28 @@ def keras_to_onnx(
     opset: int,
     input_name: str = "z",
     output_name: str = "spectrogram",
-    noise_samples: int | None = None,
+    noise_shape: tuple[int, ...] | None = None,
     noise_name: str = "noise",
 ) -> onnx.ModelProto:
     """Convert a generator to an ONNX model.
 
-    Spectrogram generator: ``z [batch, latent_dim] → spectrogram``. Waveform generator
-    (``noise_samples`` given): ``(z [batch, latent_dim], noise [batch, noise_samples]) →
-    audio [batch, noise_samples]``; the Keras model is called with its inputs in the order
-    it declares them (by name), the ONNX graph lists ``z`` first.
+    A generator without a noise input: ``z [batch, latent_dim] → output``. With one
+    (``noise_shape`` given: a waveform generator's [clip_samples], a full-resolution
+    generator's [n_frames, n_bins, 2]): ``(z [batch, latent_dim], noise [batch,
+    *noise_shape]) → output``; the Keras model is called with its inputs in the order it
+    declares them (by name), the ONNX graph lists ``z`` first.
 
     The model runs in inference mode (``training=False``). Names and batch dimension are
     tf2onnx's; :mod:`mockingbot.export.graph` tidies them.
 
     Args:
         model: a Keras 3 model with one float32 input of shape [batch, latent_dim], or two
-            (``z`` and ``noise``) for a waveform generator.
+            (``z`` and ``noise``) for a generator with a noise input.
         latent_dim: size of the latent input.
         opset: ONNX opset, :data:`MIN_OPSET` … :func:`max_opset`.
         input_name, output_name: names given to the graph's latent input and its output.
-        noise_samples: length of the noise input (the spec's ``clip_samples``); ``None`` for
-            a spectrogram generator, which has no noise input.
+        noise_shape: per-example shape of the noise input; ``None`` for a generator
+            without one.
         noise_name: name of the noise input.
 
     Raises:
@@ -102,7 +103,7 @@ def keras_to_onnx(
             f"--opset must be between {MIN_OPSET} and {top} (tf2onnx {tf2onnx.__version__}), "
             f"got {opset!r}"
         )
-    if noise_samples is None:
+    if noise_shape is None:
         names = [input_name]
         signature = [tf.TensorSpec((None, latent_dim), tf.float32, name=input_name)]
 
@@ -115,7 +116,7 @@ def keras_to_onnx(
         order = _keras_input_order(model, names)
         signature = [
             tf.TensorSpec((None, latent_dim), tf.float32, name=input_name),
-            tf.TensorSpec((None, int(noise_samples)), tf.float32, name=noise_name),
+            tf.TensorSpec((None, *map(int, noise_shape)), tf.float32, name=noise_name),
         ]
 
         @tf.function(input_signature=signature)

@@ -136,6 +136,8 @@ def default_output(run_dir: str | os.PathLike[str], name: str | None = None) -> 
     puts it anywhere else.
     """
     run_dir = Path(run_dir)
+    if run_dir.is_file():  # a training state file: the model goes beside it
+        return run_dir.with_name(f"{name or run_dir.stem}{ONNX_SUFFIX}")
     return run_dir / f"{name or run_dir.resolve().name}{ONNX_SUFFIX}"
 
 
@@ -208,7 +210,7 @@ def export_onnx(
     """Export a run's generator to ``output`` as a self-describing, parity-checked ONNX model.
 
     Args:
-        run_dir: a run folder written by ``mbot train``.
+        run_dir: a run folder written by ``mbot train``, or a training state file.
         output: the ``.onnx`` file (default :func:`default_output`).
         checkpoint: ``"latest"`` or a kept checkpoint's step number.
         opset: ONNX opset (13 … the newest tf2onnx supports).
@@ -281,7 +283,13 @@ def export_onnx(
         if waveform
         else dict(output="spectrogram", output_name="spectrogram", phase=m.phase)
     )
-    n_samples = cfg.spec.clip_samples
+    # a full-resolution generator takes texture draws: its noise input is named like a
+    # waveform generator's, with its own per-sound shape (mockingbot.texture)
+    noise_shape = None
+    if len(model.inputs) > 1:
+        noise_shape = tuple(int(d) for d in model.inputs[1].shape[1:])
+    if noise_shape is not None and not waveform:
+        kind["noise_input_name"] = NOISE_INPUT_NAME
 
     say(f"converting with tf2onnx (opset {opset}, {precision} weights)")
     t_conv = time.perf_counter()
@@ -290,7 +298,7 @@ def export_onnx(
         latent_dim=latent_dim,
         opset=opset,
         output_name=kind["output_name"],
-        noise_samples=n_samples if waveform else None,
+        noise_shape=noise_shape,
         noise_name=NOISE_INPUT_NAME,
     )
     graph.store_weights(proto, precision)
@@ -304,7 +312,9 @@ def export_onnx(
         latent_distribution=m.latent_distribution,
         input_name="z",
         **kind,
-        model_name=(name or run_dir.resolve().name).strip(),
+        model_name=(
+            name or (run_dir.stem if run_dir.is_file() else run_dir.resolve().name)
+        ).strip(),
         preset=cfg.name,
         # a fine-tuned run's steps count on top of those of the run it started from
         training_steps=int(step) + int((info.get("init_from") or {}).get("step", 0)),
@@ -319,8 +329,8 @@ def export_onnx(
     data = proto.SerializeToString()
 
     z = parity_latents(latent_dim, distribution=m.latent_distribution)
-    if waveform:
-        noise = parity_noise(n_samples)
+    noise = None if noise_shape is None else parity_noise(noise_shape)
+    if noise is not None:
         expected = model([z, noise], training=False).numpy()
     else:
         expected = model(z, training=False).numpy()
@@ -339,8 +349,9 @@ def export_onnx(
                     "rounding"
                 )
             else:
-                say("checking parity: TensorFlow vs onnxruntime on the same latents")
-                parity = spectral_difference(expected, loaded.generate(z), spec=cfg.spec)
+                inputs = "latents" if noise is None else "latents and texture noise"
+                say(f"checking parity: TensorFlow vs onnxruntime on the same {inputs}")
+                parity = spectral_difference(expected, loaded.generate(z, noise), spec=cfg.spec)
                 rounding = "A difference below 1e-3 (0.04 dB) is float rounding"
             parity["output_peak"] = float(np.max(np.abs(expected)))
             if not parity["max_abs"] <= tolerance:  # also catches NaN

@@ -116,14 +116,18 @@ def parity_latents(
     return to_model_space(g, distribution=distribution)
 
 
-def parity_noise(n_samples: int, *, n: int = N_PARITY, seed: int = PARITY_NOISE_SEED) -> np.ndarray:
-    """``n`` seeded rows of i.i.d. N(0, 1) noise [n, n_samples] float32: a waveform
-    generator's noise input for the parity check (numpy ``default_rng(seed)``, so the check
-    is the same on every export of a checkpoint).
+def parity_noise(
+    shape: int | tuple[int, ...], *, n: int = N_PARITY, seed: int = PARITY_NOISE_SEED
+) -> np.ndarray:
+    """``n`` seeded rows of i.i.d. N(0, 1) noise [n, *shape] float32: a generator's noise
+    input for the parity check (numpy ``default_rng(seed)``, so the check is the same on
+    every export of a checkpoint). ``shape`` is the per-example noise shape (an int for a
+    waveform generator's ``clip_samples``).
     """
-    if n_samples <= 0 or n <= 0:
-        raise ParameterError(f"n_samples and n must be positive, got {n_samples} and {n}")
-    return np.random.default_rng(seed).standard_normal((n, n_samples), dtype=np.float32)
+    dims = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if not dims or min(dims) <= 0 or n <= 0:
+        raise ParameterError(f"noise shape and n must be positive, got {dims} and {n}")
+    return np.random.default_rng(seed).standard_normal((n, *dims), dtype=np.float32)
 
 
 def _compare(what: str, reference: np.ndarray, other: np.ndarray) -> tuple[np.ndarray, ...]:

@@ -12,9 +12,11 @@ Keys (format version 1):
 ``mbot.latent_dim``         size of the latent vector, e.g. ``"64"``
 ``mbot.latent_distribution`` ``"normal"`` (N(0, I)) or ``"uniform"`` (U(-1, 1))
 ``mbot.input_name``         name of the latent input, ``"z"``
-``mbot.noise_input_name``   waveform models only: name of the noise input, ``"noise"``
-                            ([batch, clip_samples] i.i.d. N(0, 1)); absent for spectrogram
-                            models
+``mbot.noise_input_name``   models with a noise input only: its name, ``"noise"``, i.i.d.
+                            N(0, 1): [batch, clip_samples] for waveform models, [batch,
+                            n_frames, n_bins, 2] texture draws for full-resolution
+                            spectrogram models (:mod:`mockingbot.texture`); absent
+                            otherwise
 ``mbot.output_name``        name of the output, ``"spectrogram"`` or ``"audio"``
 ``mbot.output``             ``"spectrogram"``: normalised per the spec, [batch, n_frames,
                             n_bins]; or ``"waveform"``: audio [batch, clip_samples] at the
@@ -52,6 +54,7 @@ from typing import Any
 from .clips import CONTEXTS
 from .errors import ModelError
 from .spec import SpectrogramSpec
+from .texture import noise_shape
 
 __all__ = ["MODEL_FORMAT_VERSION", "OUTPUTS", "PREFIX", "ModelMeta"]
 
@@ -114,11 +117,6 @@ class ModelMeta:
                 "model metadata: a waveform model needs mbot.noise_input_name (the name of "
                 "its noise input)"
             )
-        if not self.is_waveform and self.noise_input_name:
-            raise ModelError(
-                f"model metadata: mbot.noise_input_name {self.noise_input_name!r} is set but "
-                "only waveform models take a noise input"
-            )
         if self.data_context not in CONTEXTS:
             raise ModelError(
                 f"model metadata: unknown data context {self.data_context!r} "
@@ -133,6 +131,24 @@ class ModelMeta:
     def is_waveform(self) -> bool:
         """True when the model outputs audio samples (no phase retrieval)."""
         return self.output == "waveform"
+
+    @property
+    def takes_noise(self) -> bool:
+        """True when the model has a noise input (waveform and full-resolution models)."""
+        return bool(self.noise_input_name)
+
+    @property
+    def noise_shape(self) -> tuple[int, ...] | None:
+        """Per-sound shape of the noise input; ``None`` for a model without one.
+
+        A waveform model's noise branch takes white noise [clip_samples]; a spectrogram model
+        takes texture draws on its grid (:func:`mockingbot.texture.noise_shape`).
+        """
+        if not self.takes_noise:
+            return None
+        if self.is_waveform:
+            return (self.spec.clip_samples,)
+        return noise_shape(*self.spec.shape)
 
     @property
     def learnt_room_tone(self) -> bool:

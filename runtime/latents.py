@@ -35,7 +35,7 @@ Contents:
 - :func:`validate_size_range` — check a ``(MIN, MAX)`` creature size range.
 - :func:`creature_center` — the creature's point ``c`` (Gaussian space).
 - :func:`latent_seed`, :func:`variation_noise`, :func:`mix` — one variation.
-- :func:`texture_noise`, :func:`texture_noises` — a waveform model's noise input for a sound.
+- :func:`texture_noise`, :func:`texture_noises` — a model's noise input for a sound.
 - :func:`sound_latent`, :func:`sound_latents` — latents ready for the generator.
 - :func:`to_model_space` — Gaussian space → the model's latent distribution.
 - :func:`latent_from_manifest` — the inverse: a pack sound's latent from its manifest.
@@ -271,12 +271,19 @@ def texture_noise(latent_seed_: int, n_samples: int) -> np.ndarray:
     return np.random.Generator(np.random.PCG64(ss)).standard_normal(n, dtype=np.float32)
 
 
-def texture_noises(latent_seeds: list[int], n_samples: int) -> np.ndarray:
-    """:func:`texture_noise` of several sounds, float32 [len(latent_seeds), n_samples]."""
-    out = np.empty((len(latent_seeds), int(n_samples)), dtype=np.float32)
+def texture_noises(latent_seeds: list[int], shape: int | tuple[int, ...]) -> np.ndarray:
+    """:func:`texture_noise` of several sounds, float32 [len(latent_seeds), *shape].
+
+    ``shape`` is the model's per-sound noise shape (``ModelMeta.noise_shape``): a waveform
+    model's ``clip_samples``, or a full-resolution model's [n_frames, n_bins, 2]; each sound's
+    draws fill it in C order.
+    """
+    dims = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(map(int, shape))
+    n = int(np.prod(dims))
+    out = np.empty((len(latent_seeds), n), dtype=np.float32)
     for i, seed in enumerate(latent_seeds):
-        out[i] = texture_noise(seed, n_samples)
-    return out
+        out[i] = texture_noise(seed, n)
+    return out.reshape(len(latent_seeds), *dims)
 
 
 def mix(center: np.ndarray, noise: np.ndarray, *, spread: float) -> np.ndarray:

@@ -29,6 +29,7 @@ Contents: :class:`GeneratorModel`, :func:`default_model_path`, :func:`default_th
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
@@ -42,6 +43,7 @@ from mockingbot.spec import SpectrogramSpec
 __all__ = [
     "AUDIO_ROWS_PER_RUN",
     "MAX_DEFAULT_THREADS",
+    "SPECTROGRAM_ROWS_PER_RUN",
     "GeneratorModel",
     "default_model_path",
     "default_threads",
@@ -55,6 +57,9 @@ MAX_DEFAULT_THREADS = 4
 #: peaked at 700 MB RSS and ran 8.9 ms/sound, 4 rows at 220 MB and 6.8 ms/sound (cache-sized
 #: tensors). Output bytes do not depend on it (rows are independent).
 AUDIO_ROWS_PER_RUN = 4
+#: A spectrogram model runs at most this many sounds per onnxruntime call, which bounds the
+#: arena a full-resolution model's [rows, frames, bins, channels] intermediates need.
+SPECTROGRAM_ROWS_PER_RUN = 64
 _DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "default.onnx"
 
 
@@ -163,8 +168,9 @@ class GeneratorModel:
         n_samples = meta.spec.clip_samples
         # (name, trailing dims, what the metadata key that sets the dims is called)
         wanted = [(meta.input_name, (meta.latent_dim,), "mbot.latent_dim")]
-        if meta.is_waveform:
-            wanted.append((meta.noise_input_name, (n_samples,), "the spec's clip_samples"))
+        if meta.takes_noise:
+            source = "the spec's clip_samples" if meta.is_waveform else "the spec's grid × 2"
+            wanted.append((meta.noise_input_name, meta.noise_shape, source))
         if len(inputs) != len(wanted):
             names = ", ".join(i.name for i in inputs)
             expected = " and ".join(repr(name) for name, _, _ in wanted)
@@ -217,6 +223,11 @@ class GeneratorModel:
         return self.meta.latent_dim
 
     @property
+    def takes_noise(self) -> bool:
+        """True for a model with a noise input (waveform and full-resolution models)."""
+        return self.meta.takes_noise
+
+    @property
     def is_waveform(self) -> bool:
         """True for a model that outputs audio (:meth:`generate_audio`, no phase retrieval)."""
         return self.meta.is_waveform
@@ -248,18 +259,65 @@ class GeneratorModel:
             raise ModelError(f"{self.path}: model produced NaN or infinite values")
         return out
 
-    def generate(self, z: np.ndarray) -> np.ndarray:
-        """Run a spectrogram generator on a batch of latents.
+    def noise_for(self, latent_seeds: Sequence[int]) -> np.ndarray | None:
+        """The noise input of the sounds with these latent seeds (``None`` if it takes none).
+
+        Drawn exactly as a pack draws it (:func:`~mockingbot.runtime.latents.texture_noises`),
+        so benchmarks and tools see what packs get.
+        """
+        if not self.takes_noise:
+            return None
+        from .latents import texture_noises
+
+        return texture_noises(list(latent_seeds), self.meta.noise_shape)
+
+    def _noise(self, noise: np.ndarray | None, batch: int) -> np.ndarray:
+        """``noise`` checked against the model's noise input: [batch, *noise_shape], finite."""
+        if noise is None:
+            raise ParameterError(
+                f"{self.path} takes a noise input ({self.meta.noise_input_name!r}); pass one "
+                "row per latent (runtime.latents.texture_noises)"
+            )
+        shape = (batch, *self.meta.noise_shape)
+        noise = np.asarray(noise)
+        if noise.shape != shape:
+            raise ParameterError(
+                f"noise must have shape {list(shape)} (one row per latent), got {list(noise.shape)}"
+            )
+        if not np.all(np.isfinite(noise)):
+            raise ParameterError("noise contains NaN or infinite values")
+        return np.ascontiguousarray(noise, dtype=np.float32)
+
+    def _run_rows(
+        self, z: np.ndarray, noise: np.ndarray | None, dims: tuple[int, ...], rows: int
+    ) -> np.ndarray:
+        """Run the model on at most ``rows`` latents (and noise rows) per onnxruntime call."""
+        out = np.zeros((z.shape[0], *dims), dtype=np.float32)
+        for i in range(0, z.shape[0], rows):
+            part = slice(i, i + rows)
+            feeds = {self.meta.input_name: z[part]}
+            if noise is not None:
+                feeds[self.meta.noise_input_name] = noise[part]
+            out[part] = self._run(feeds, (len(z[part]), *dims))
+        return out
+
+    def generate(self, z: np.ndarray, noise: np.ndarray | None = None) -> np.ndarray:
+        """Run a spectrogram generator on a batch of latents (and texture noise).
 
         Args:
             z: latents [batch, latent_dim] in the model's latent distribution.
+            noise: for a model with a noise input (:attr:`takes_noise`, the full-resolution
+                generator): i.i.d. N(0, 1) texture draws [batch, n_frames, n_bins, 2], row
+                ``i`` for sound ``i``; a pack draws them from the sound's latent seed
+                (:func:`~mockingbot.runtime.latents.texture_noises`). ``None`` otherwise.
 
         Returns:
             float32 normalised spectrograms [batch, n_frames, n_bins] (see
             :meth:`~mockingbot.spec.SpectrogramSpec.magnitude`).
 
         Raises:
-            ParameterError: ``z`` has the wrong shape or non-finite values.
+            ParameterError: ``z`` or ``noise`` has the wrong shape or non-finite values, or
+                the model needs noise and none was given.
             ModelError: the model is a waveform model (use :meth:`generate_audio`), or it
                 returned the wrong shape or non-finite values.
 
@@ -273,10 +331,11 @@ class GeneratorModel:
                 f"{self.path} outputs audio, not spectrograms; call generate_audio(z, noise)"
             )
         z = self._latents(z)
-        expected = (z.shape[0], *self.spec.shape)
-        if z.shape[0] == 0:
-            return np.zeros(expected, dtype=np.float32)
-        return self._run({self.meta.input_name: z}, expected)
+        if self.takes_noise:
+            noise = self._noise(noise, z.shape[0])
+        elif noise is not None:
+            raise ParameterError(f"{self.path} takes no noise input; call generate(z)")
+        return self._run_rows(z, noise, self.spec.shape, SPECTROGRAM_ROWS_PER_RUN)
 
     def generate_audio(self, z: np.ndarray, noise: np.ndarray) -> np.ndarray:
         """Run a waveform generator on a batch of latents and their noise.
@@ -310,19 +369,5 @@ class GeneratorModel:
                 "the phase"
             )
         z = self._latents(z)
-        n = self.spec.clip_samples
-        noise = np.asarray(noise)
-        if noise.ndim != 2 or noise.shape != (z.shape[0], n):
-            raise ParameterError(
-                f"noise must have shape [{z.shape[0]}, {n}] (one row of clip_samples per "
-                f"latent), got {list(noise.shape)}"
-            )
-        if not np.all(np.isfinite(noise)):
-            raise ParameterError("noise contains NaN or infinite values")
-        noise = np.ascontiguousarray(noise, dtype=np.float32)
-        out = np.zeros((z.shape[0], n), dtype=np.float32)
-        for i in range(0, z.shape[0], AUDIO_ROWS_PER_RUN):
-            rows = slice(i, i + AUDIO_ROWS_PER_RUN)
-            feeds = {self.meta.input_name: z[rows], self.meta.noise_input_name: noise[rows]}
-            out[rows] = self._run(feeds, (len(z[rows]), n))
-        return out
+        noise = self._noise(noise, z.shape[0])
+        return self._run_rows(z, noise, (self.spec.clip_samples,), AUDIO_ROWS_PER_RUN)

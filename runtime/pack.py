@@ -634,10 +634,12 @@ class _Renderer:
         which emits audio itself from latents and each sound's texture noise)."""
         spec = self.model.spec
         z = self.latents(jobs)
+        noise = None
+        if self.model.takes_noise:
+            noise = lat.texture_noises([j.latent_seed for j in jobs], self.model.meta.noise_shape)
         if self.model.is_waveform:
-            noise = lat.texture_noises([j.latent_seed for j in jobs], spec.clip_samples)
             return None, self.model.generate_audio(z, noise)
-        X = self.model.generate(z)
+        X = self.model.generate(z, noise)
         S = spec.full_magnitude(spec.magnitude(X))
         return S, self._phase.reconstruct(S, spec=spec, method=self.model.meta.phase)
 

@@ -128,7 +128,9 @@ def _print_summary(result) -> None:
 
 def onnx(
     run_dir: Path = typer.Argument(
-        ..., help="Run folder written by mbot train.", show_default=False
+        ...,
+        help="Run folder written by mbot train, or a training state file (--save-state).",
+        show_default=False,
     ),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="ONNX file to write [default: RUN_DIR/<name>.onnx]."
