@@ -184,7 +184,9 @@ def tiny_train_toml(*, output: str = "spectrogram", **train: int) -> str:
     lines = "\n".join(f"{key} = {value}" for key, value in train.items())
     model = _TINY_MODEL_TOML
     if output != "spectrogram":
-        model = model.replace("[model]\n", f'[model]\noutput = "{output}"\n')
+        model = model.replace(
+            "[model]\n", f'[model]\ngenerator = "harmonic"\noutput = "{output}"\n'
+        )
     return f"{model}\n[train]\n{lines}\n"
 
 
