@@ -143,9 +143,10 @@ def test_content_hash_is_sha256_of_the_model_without_metadata(exported) -> None:
 def test_graph_has_named_input_output_and_dynamic_batch(exported) -> None:
     model = onnx.load(str(exported.path))
     onnx.checker.check_model(model, full_check=True)
-    (inp,), (out,) = model.graph.input, model.graph.output
+    (inp, noise), (out,) = model.graph.input, model.graph.output
     dims = lambda v: [d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim]  # noqa: E731
     assert (inp.name, dims(inp)) == ("z", ["batch", 64])
+    assert (noise.name, dims(noise)) == ("noise", ["batch", 128, 64, 2])  # the texture draws
     assert (out.name, dims(out)) == ("spectrogram", ["batch", 128, 64])
     assert {o.version for o in model.opset_import if o.domain in ("", "ai.onnx")} == {17}
 
@@ -159,8 +160,9 @@ def test_parity_is_reported_and_holds_at_other_batch_sizes(exported, run_dir: Pa
     runtime = GeneratorModel.load(exported.path)
     for batch in (1, 5):
         z = np.random.default_rng(batch).standard_normal((batch, 64)).astype(np.float32)
-        ref = keras_model(z, training=False).numpy()
-        np.testing.assert_allclose(runtime.generate(z), ref, atol=1e-4, rtol=0)
+        noise = runtime.noise_for(range(batch))  # the default generator's texture draws
+        ref = keras_model([z, noise], training=False).numpy()
+        np.testing.assert_allclose(runtime.generate(z, noise), ref, atol=1e-4, rtol=0)
 
 
 def test_same_checkpoint_exports_identical_bytes(exported, run_dir: Path, tmp_path: Path) -> None:
@@ -175,7 +177,7 @@ def test_runtime_loads_the_model_with_tensorflow_absent(exported) -> None:
         "import numpy as np\n"
         "from mockingbot.runtime.model import GeneratorModel\n"
         f"m = GeneratorModel.load({str(exported.path)!r})\n"
-        "x = m.generate(np.zeros((3, m.latent_dim), np.float32))\n"
+        "x = m.generate(np.zeros((3, m.latent_dim), np.float32), m.noise_for([0, 1, 2]))\n"
         "heavy = [k for k in ('tensorflow', 'keras', 'tf2onnx') if k in sys.modules]\n"
         "print(json.dumps({'shape': list(x.shape), 'heavy': heavy, "
         "'name': m.meta.model_name}))\n"
