@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import make_tiny_onnx
+from conftest import WRONG_JSON_METADATA, make_tiny_onnx
 from mockingbot.cli.main import app
 from mockingbot.runtime import model as model_mod
 
@@ -301,3 +301,14 @@ print("ok")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
     assert (tmp_path / "p" / "manifest.json").exists()
+
+
+@pytest.mark.parametrize(("key", "value"), WRONG_JSON_METADATA)
+def test_metadata_of_the_wrong_json_type_fails_before_any_file_is_written(
+    tmp_path: Path, key: str, value: str
+) -> None:
+    model = make_tiny_onnx(tmp_path / "odd.onnx", metadata={key: value})
+    out = tmp_path / "pack"
+    line = _one_error_line(_mbot("render-pack", "--count", "3", "--model", model, "--out", out))
+    assert f"{key} must be a JSON object" in line and str(model) in line
+    assert not out.exists()
