@@ -668,6 +668,11 @@ class _Renderer:
             fade_ms=FADE_MS,
             cut_calls=self.model.meta.learnt_room_tone,
         )
+        if out.size == 0:  # never write a sound of 0 samples into a pack that looks complete
+            raise ModelError(
+                f"{self.model.path}: {job.sound_id} came out empty (0 samples at "
+                f"{self.out_sr} Hz from a clip of {spec.clip_samples} samples at {spec.sr} Hz)"
+            )
         pcm = post.to_pcm16(out)
         heard = out if self.audio_format == "ogg" else pcm.astype(np.float32) / 32768.0
         lufs, peak = post.measure(heard, sr=self.out_sr)
@@ -730,6 +735,22 @@ class _Renderer:
                 pending = writer.submit(self._finish_all, batch, S, Y, on_entry)
             if pending is not None:
                 pending.result()
+
+
+def _check_model_output(model: GeneratorModel) -> None:
+    """Run the generator once, on one latent, before any folder is created or cleared.
+
+    Loading checks the output's declared shape, but a symbolic dim passes that check, and a
+    model whose spec disagrees with what it really emits would otherwise fail (or allocate
+    for a lying spec) only after the pack folder exists, or after ``--force`` cleared the old
+    pack. One row costs milliseconds; :meth:`GeneratorModel.generate` checks the shape and
+    finiteness of what comes out.
+    """
+    z = np.zeros((1, model.latent_dim), np.float32)
+    if model.is_waveform:
+        model.generate_audio(z, np.zeros((1, model.spec.clip_samples), np.float32))
+    else:
+        model.generate(z)
 
 
 def _check_batch_size(batch_size: object) -> int:
@@ -983,6 +1004,7 @@ def render_pack(
     sizes = plan_pack(settings.count, settings.creatures, settings.variations)
     ours = shard_creatures(len(sizes), shard)
     header = _journal_header(settings, model, shard)
+    _check_model_output(model)
     state = _prepare(out, header=header, shard=shard, creatures=ours, resume=resume, force=force)
     total = sum(sizes[c] for c in ours)
     marker = out / (fmt.MANIFEST if shard is None else fmt.shard_manifest_name(*shard))
@@ -1284,6 +1306,7 @@ def mutate_sound(
             f"{out} was rendered with the model {manifest['model']['name']!r} (sha256 "
             f"{manifest['model']['sha256'][:12]}…); pass that file with --model"
         )
+    _check_model_output(model)
     sounds = {s["id"]: s for s in manifest["sounds"]}
     if sound_id not in sounds:
         raise PackError(f"{out} has no sound {sound_id!r} (ids look like creature_000_v00)")
@@ -1327,6 +1350,24 @@ def mutate_sound(
 
 
 # ============================================================================ verify
+def _no_sound(path: Path, entry: Mapping[str, Any]) -> str | None:
+    """Why a pack's audio file holds no sound (``None`` when it has frames).
+
+    A sha256 only proves the file is the one that was written: a model with a lying spec
+    once wrote packs of 0-frame WAVs whose checksums all matched.
+    """
+    import soundfile as sf
+
+    duration = entry.get("duration_s")
+    if isinstance(duration, bool) or not isinstance(duration, (int, float)) or duration <= 0:
+        return f"is an empty sound (the manifest says duration_s {duration!r})"
+    try:
+        frames = sf.info(os.fsencode(path)).frames
+    except (RuntimeError, OSError, ValueError) as exc:
+        return f"is not readable audio ({' '.join(str(exc).split())[:120]})"
+    return None if frames > 0 else "holds no audio frames"
+
+
 def verify_pack(pack: str | os.PathLike[str]) -> list[str]:
     """Everything wrong with a finished pack folder (empty list: the pack is intact).
 
@@ -1354,6 +1395,8 @@ def verify_pack(pack: str | os.PathLike[str]) -> list[str]:
             problems.append(f"{s['file']} is missing")
         elif sha256_file(path) != s["sha256"]:
             problems.append(f"{s['file']} does not match its sha256")
+        elif why := _no_sound(path, s):
+            problems.append(f"{s['file']} {why}")
         if not (out / fmt.THUMBS_DIR / f"{s['id']}.png").is_file():
             problems.append(f"{fmt.THUMBS_DIR}/{s['id']}.png is missing")
     for c in manifest["creatures"]:

@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -311,4 +312,68 @@ def test_metadata_of_the_wrong_json_type_fails_before_any_file_is_written(
     out = tmp_path / "pack"
     line = _one_error_line(_mbot("render-pack", "--count", "3", "--model", model, "--out", out))
     assert f"{key} must be a JSON object" in line and str(model) in line
+    assert not out.exists()
+
+
+def _spec_json(**changes: int) -> str:
+    """TINY_SPEC's JSON with some values replaced, bypassing the spec's own checks."""
+    from conftest import TINY_SPEC
+
+    return json.dumps({**TINY_SPEC.to_dict(), **changes}, sort_keys=True)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"sr": 10**12},
+        {"sr": 1},
+        {"sr": 2**70},
+        {"clip_samples": 10**12},
+        {"n_fft": 2**31},
+    ],
+    ids=["sr-1e12", "sr-1", "sr-2^70", "clip-1e12", "nfft-2^31"],
+)
+def test_a_lying_spec_fails_in_one_line_before_the_pack_folder_exists(
+    tmp_path: Path, changes: dict[str, int]
+) -> None:
+    model = make_tiny_onnx(tmp_path / "liar.onnx", metadata={"mbot.spec": _spec_json(**changes)})
+    out = tmp_path / "pack"
+    line = _one_error_line(_mbot("render-pack", "--count", "4", "--model", model, "--out", out))
+    assert str(model) in line and f"spec.{next(iter(changes))}" in line
+    assert not out.exists()
+    info = runner.invoke(app, ["info", str(model)])
+    assert info.exit_code == 0 and "spec." in info.stderr  # shown, with the reason, not used
+
+
+def test_verify_refuses_a_pack_of_empty_sounds(model_path: Path, tmp_path: Path) -> None:
+    """What a spec with sr=10**12 once produced: 0-frame WAVs whose sha256s all matched."""
+    import hashlib
+
+    import soundfile as sf
+
+    out = tmp_path / "p"
+    assert _mbot("render-pack", "--count", "2", "--model", model_path, "--out", out).exit_code == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    for s in manifest["sounds"]:
+        sf.write(out / s["file"], np.zeros(0, np.float32), 16000, subtype="PCM_16")
+        s["sha256"] = hashlib.sha256((out / s["file"]).read_bytes()).hexdigest()
+    manifest["sounds"][1]["duration_s"] = 0.0
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    result = _mbot("pack", "verify", out)
+    assert result.exit_code == 1
+    assert "audio/creature_000_v00.wav holds no audio frames" in result.stdout
+    assert "audio/creature_000_v01.wav is an empty sound" in result.stdout
+    assert "2 problem(s)" in result.stderr
+
+
+def test_an_output_that_disagrees_with_the_spec_stops_before_any_file_is_touched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A symbolic output dim passes the load check; one trial row must catch the lie."""
+    path = make_tiny_onnx(tmp_path / "liar.onnx", metadata={"mbot.spec": _spec_json(n_frames=64)})
+    # what a model with symbolic output dims looks like to the load check: nothing to compare
+    monkeypatch.setattr(model_mod.GeneratorModel, "_check_signature", lambda *args: None)
+    out = tmp_path / "pack"
+    line = _one_error_line(_mbot("render-pack", "--count", "2", "--model", path, "--out", out))
+    assert "model returned shape [1, 128, 64], expected [1, 64, 64]" in line
     assert not out.exists()
