@@ -377,3 +377,25 @@ def test_an_output_that_disagrees_with_the_spec_stops_before_any_file_is_touched
     line = _one_error_line(_mbot("render-pack", "--count", "2", "--model", path, "--out", out))
     assert "model returned shape [1, 128, 64], expected [1, 64, 64]" in line
     assert not out.exists()
+
+
+def test_absurd_thread_counts_are_capped_to_the_usable_cores(
+    model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--threads 100000 used to hang (onnxruntime starts every thread it is given)."""
+    from mockingbot.cli import render as render_cli
+
+    monkeypatch.setattr(render_cli, "_usable_cores", lambda: 2)
+    started = time.perf_counter()
+    result = _mbot(
+        "render-pack", "--count", "4", "--threads", "100000", "--model", model_path,
+        "--out", tmp_path / "p",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert time.perf_counter() - started < 60
+    assert "--threads 100000 is more than the 2 usable CPU cores; using 2" in result.stderr
+    loaded = render_cli._load_model(model_path, 100000)
+    assert loaded.threads == 2
+    assert render_cli._load_model(model_path, 1).threads == 1
+    help_text = _mbot("render-pack", "--help").stdout
+    assert "capped" in help_text
