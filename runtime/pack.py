@@ -861,7 +861,7 @@ def _prepare(
     journal = out / fmt.journal_name(shard)
     merged = out / fmt.MANIFEST
     if shard is not None and merged.exists():
-        existing = fmt.read_manifest(merged)
+        existing = _read_marker(merged)
         if resume and _same_pack(existing, header):
             return "complete"
         raise PackError(
@@ -876,7 +876,7 @@ def _prepare(
             _clear_shard(out, shard, creatures)
         return "fresh"
     if marker.exists():
-        existing = fmt.read_manifest(marker)
+        existing = _read_marker(marker)
         if resume and _same_pack(existing, header):
             return "complete"
         if resume:
@@ -904,11 +904,20 @@ def _prepare(
     return "fresh"
 
 
+def _read_marker(path: Path) -> dict[str, Any]:
+    """A pack's manifest; when it is ours but damaged, the error says how to start over."""
+    try:
+        return fmt.read_manifest(path)
+    except fmt.DamagedManifestError as exc:
+        raise PackError(f"{exc}; pass --force to render the pack again") from None
+
+
 def _check_markers(out: Path) -> None:
-    """Before deleting anything: every manifest and journal in ``out`` must really be ours."""
+    """Before deleting anything: every manifest and journal in ``out`` must really be ours
+    (format and version; a damaged manifest of ours may be replaced)."""
     for p in sorted(out.iterdir()):
         if p.name == fmt.MANIFEST or _SHARD_MANIFEST.match(p.name):
-            fmt.read_manifest(p)
+            fmt.read_manifest(p, structure=False)
         elif p.name.startswith(".mbot-progress") and p.name.endswith(".jsonl"):
             try:
                 head = json.loads(p.read_text(encoding="utf-8").split("\n", 1)[0])

@@ -399,3 +399,23 @@ def test_absurd_thread_counts_are_capped_to_the_usable_cores(
     assert render_cli._load_model(model_path, 1).threads == 1
     help_text = _mbot("render-pack", "--help").stdout
     assert "capped" in help_text
+
+
+def test_a_manifest_whose_sounds_are_text_fails_cleanly_in_every_command(
+    model_path: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "p"
+    args = ["render-pack", "--count", "3", "--model", model_path, "--out", out]
+    assert _mbot(*args).exit_code == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["sounds"] = "x"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    line = _one_error_line(_mbot(*args, "--resume"))
+    assert "'sounds' must be a list" in line and "--force" in line
+    line = _one_error_line(_mbot("mutate", "creature_000_v00", "--pack", out, "-m", model_path))
+    assert "'sounds' must be a list" in line
+    verify = _mbot("pack", "verify", out)
+    assert verify.exit_code == 1 and "'sounds' must be a list" in verify.stdout
+    assert verify.exception is None or isinstance(verify.exception, SystemExit)
+    assert _mbot(*args, "--force").exit_code == 0
+    assert _mbot("pack", "verify", out).exit_code == 0
