@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import hashlib
 import json
 import math
@@ -472,6 +473,24 @@ def _make_folder(out: Path) -> None:
         raise PackError(f"cannot create the pack folder {out}: {exc.strerror or exc}") from None
     if not os.access(out, os.W_OK | os.X_OK):
         raise PackError(f"cannot write to {out}: permission denied")
+
+
+@contextlib.contextmanager
+def _disk_errors(out: Path, *, again: str) -> Iterator[None]:
+    """Turn an OSError while writing into ``out`` (a full disk, a quota, a read-only or
+    vanished folder) into one :class:`PackError` line that says what to do.
+
+    Every file is written atomically (temporary name, then rename), so what such an error
+    leaves behind is never a complete-looking file: at most temporary files, which the next
+    run deletes, and a journal that ``--resume`` continues from.
+    """
+    try:
+        yield
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        what = f"{exc.filename}: {why} (writing {out})" if exc.filename else f"{out}: {why}"
+        fix = "free some space" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "fix that"
+        raise PackError(f"cannot write the pack {what}; {fix}, then {again}") from None
 
 
 # ============================================================================ journal
@@ -1024,101 +1043,102 @@ def render_pack(
             on_progress(total, total)
         return PackResult(out, total, 0, total, time.perf_counter() - started, True, marker)
 
-    _make_folder(out)
-    _remove_temp_files(out)
-    journal = _Journal(out / fmt.journal_name(shard))
-    done: dict[str, dict[str, Any]] = {}
-    if state == "resume":
-        old_header, entries = journal.load()
-        if old_header != header:
-            journal.close()
-            raise PackError(
-                f"cannot resume {out}: {_describe_difference(old_header, header)}; pass the "
-                "same arguments as the interrupted render, or --force to start over"
-            )
-        done = _verified(out, entries)
-    else:
-        journal.start(header)
+    with _disk_errors(out, again="run the same command with --resume to finish it"):
+        _make_folder(out)
+        _remove_temp_files(out)
+        journal = _Journal(out / fmt.journal_name(shard))
+        done: dict[str, dict[str, Any]] = {}
+        if state == "resume":
+            old_header, entries = journal.load()
+            if old_header != header:
+                journal.close()
+                raise PackError(
+                    f"cannot resume {out}: {_describe_difference(old_header, header)}; pass the "
+                    "same arguments as the interrupted render, or --force to start over"
+                )
+            done = _verified(out, entries)
+        else:
+            journal.start(header)
 
-    traits = {
-        c: lat.creature_traits(settings.seed, c, size_range=settings.size_range) for c in ours
-    }
-    jobs = [
-        _Job(c, v, lat.latent_seed(settings.seed, c, v), traits[c].size)
-        for c in ours
-        for v in range(sizes[c])
-        if fmt.sound_id(c, v) not in done
-    ]
-    reused = total - len(jobs)
-    count_done = reused
-    if on_progress:
-        on_progress(count_done, total)
-    centers: dict[int, np.ndarray] = {}
-
-    def center(c: int) -> np.ndarray:
-        if c not in centers:
-            centers[c] = lat.creature_center(settings.seed, c, latent_dim=model.latent_dim)
-        return centers[c]
-
-    def on_entry(entry: dict[str, Any], thumb_sha256: str) -> None:
-        nonlocal count_done
-        journal.append({"sound": entry, "thumb_sha256": thumb_sha256})
-        done[entry["id"]] = entry
-        count_done += 1
+        traits = {
+            c: lat.creature_traits(settings.seed, c, size_range=settings.size_range) for c in ours
+        }
+        jobs = [
+            _Job(c, v, lat.latent_seed(settings.seed, c, v), traits[c].size)
+            for c in ours
+            for v in range(sizes[c])
+            if fmt.sound_id(c, v) not in done
+        ]
+        reused = total - len(jobs)
+        count_done = reused
         if on_progress:
             on_progress(count_done, total)
+        centers: dict[int, np.ndarray] = {}
 
-    out_sr = settings.output_rate(model.spec.sr)
-    renderer = _Renderer(
-        model,
-        out,
-        out_sr=out_sr,
-        audio_format=settings.audio_format,
-        loudness=float(settings.loudness),
-        center=center,
-        spread=lambda c: settings.spread,
-    )
-    try:
-        renderer.run(jobs, batch_size=batch_size, on_entry=on_entry)
-    finally:
-        journal.close()
+        def center(c: int) -> np.ndarray:
+            if c not in centers:
+                centers[c] = lat.creature_center(settings.seed, c, latent_dim=model.latent_dim)
+            return centers[c]
 
-    creatures = [
-        fmt.creature_entry(
-            index=c,
-            size=traits[c].size,
-            random_pitch=traits[c].random_pitch,
-            random_volume_offset_db=traits[c].random_volume_offset_db,
-            sounds=[fmt.sound_id(c, v) for v in range(sizes[c])],
+        def on_entry(entry: dict[str, Any], thumb_sha256: str) -> None:
+            nonlocal count_done
+            journal.append({"sound": entry, "thumb_sha256": thumb_sha256})
+            done[entry["id"]] = entry
+            count_done += 1
+            if on_progress:
+                on_progress(count_done, total)
+
+        out_sr = settings.output_rate(model.spec.sr)
+        renderer = _Renderer(
+            model,
+            out,
+            out_sr=out_sr,
+            audio_format=settings.audio_format,
+            loudness=float(settings.loudness),
+            center=center,
+            spread=lambda c: settings.spread,
         )
-        for c in ours
-    ]
-    sounds = [done[sid] for c in creatures for sid in c["sounds"]]
-    for c in creatures:
-        _write_tres(out, c, done)
-    manifest = fmt.build_manifest(
-        name=settings.name,
-        created_by=_created_by(),
-        model=_model_record(model),
-        seed=settings.seed,
-        arguments=settings.arguments(),
-        spec=model.spec.to_dict(),
-        sample_rate=out_sr,
-        audio_format=settings.audio_format,
-        loudness_lufs=float(settings.loudness),
-        attribution=_attribution(model.meta),
-        creatures=creatures,
-        sounds=sounds,
-        shard=shard,
-    )
-    if shard is None:
-        path = _finish_pack(out, manifest)
-    else:
-        path = _write_manifest(out / fmt.shard_manifest_name(*shard), manifest)
-    journal.remove()
-    return PackResult(
-        out, total, len(jobs), reused, time.perf_counter() - started, shard is None, path
-    )
+        try:
+            renderer.run(jobs, batch_size=batch_size, on_entry=on_entry)
+        finally:
+            journal.close()
+
+        creatures = [
+            fmt.creature_entry(
+                index=c,
+                size=traits[c].size,
+                random_pitch=traits[c].random_pitch,
+                random_volume_offset_db=traits[c].random_volume_offset_db,
+                sounds=[fmt.sound_id(c, v) for v in range(sizes[c])],
+            )
+            for c in ours
+        ]
+        sounds = [done[sid] for c in creatures for sid in c["sounds"]]
+        for c in creatures:
+            _write_tres(out, c, done)
+        manifest = fmt.build_manifest(
+            name=settings.name,
+            created_by=_created_by(),
+            model=_model_record(model),
+            seed=settings.seed,
+            arguments=settings.arguments(),
+            spec=model.spec.to_dict(),
+            sample_rate=out_sr,
+            audio_format=settings.audio_format,
+            loudness_lufs=float(settings.loudness),
+            attribution=_attribution(model.meta),
+            creatures=creatures,
+            sounds=sounds,
+            shard=shard,
+        )
+        if shard is None:
+            path = _finish_pack(out, manifest)
+        else:
+            path = _write_manifest(out / fmt.shard_manifest_name(*shard), manifest)
+        journal.remove()
+        return PackResult(
+            out, total, len(jobs), reused, time.perf_counter() - started, shard is None, path
+        )
 
 
 def folder_name(name: str) -> str:
@@ -1242,36 +1262,37 @@ def merge_shards(
     outside = all(target.resolve() != d.resolve() for d in dirs)
     if outside and _folder_kind(target) not in ("missing", "empty"):
         raise PackError(f"{target} is not empty; merge into a new or empty folder")
-    _make_folder(target)
-    _remove_temp_files(target)
-    total = len(sounds)
-    for k, (sid, s) in enumerate(sounds.items(), start=1):
-        src = where[sid]
-        _copy_verified(src / s["file"], target / s["file"], s["sha256"])
-        thumb = f"{fmt.THUMBS_DIR}/{sid}.png"
-        _copy_verified(src / thumb, target / thumb, None)
-        if on_progress:
-            on_progress(k, total)
-    for c in creatures:
-        _write_tres(target, c, sounds)
-    manifest = fmt.build_manifest(
-        name=ref["name"],
-        created_by=ref["created_by"],
-        model=ref["model"],
-        seed=ref["seed"],
-        arguments=ref["arguments"],
-        spec=ref["spec"],
-        sample_rate=ref["sample_rate"],
-        audio_format=ref["audio_format"],
-        loudness_lufs=ref["loudness_lufs"],
-        attribution=ref["attribution"],
-        creatures=creatures,
-        sounds=[sounds[sid] for c in creatures for sid in c["sounds"]],
-    )
-    path = _finish_pack(target, manifest)
-    for p in sorted(target.iterdir()):
-        if _SHARD_MANIFEST.match(p.name):
-            p.unlink()
+    with _disk_errors(target, again="run the merge again"):
+        _make_folder(target)
+        _remove_temp_files(target)
+        total = len(sounds)
+        for k, (sid, s) in enumerate(sounds.items(), start=1):
+            src = where[sid]
+            _copy_verified(src / s["file"], target / s["file"], s["sha256"])
+            thumb = f"{fmt.THUMBS_DIR}/{sid}.png"
+            _copy_verified(src / thumb, target / thumb, None)
+            if on_progress:
+                on_progress(k, total)
+        for c in creatures:
+            _write_tres(target, c, sounds)
+        manifest = fmt.build_manifest(
+            name=ref["name"],
+            created_by=ref["created_by"],
+            model=ref["model"],
+            seed=ref["seed"],
+            arguments=ref["arguments"],
+            spec=ref["spec"],
+            sample_rate=ref["sample_rate"],
+            audio_format=ref["audio_format"],
+            loudness_lufs=ref["loudness_lufs"],
+            attribution=ref["attribution"],
+            creatures=creatures,
+            sounds=[sounds[sid] for c in creatures for sid in c["sounds"]],
+        )
+        path = _finish_pack(target, manifest)
+        for p in sorted(target.iterdir()):
+            if _SHARD_MANIFEST.match(p.name):
+                p.unlink()
     return PackResult(target, total, 0, total, time.perf_counter() - started, True, path)
 
 
@@ -1331,30 +1352,31 @@ def mutate_sound(
         if on_progress:
             on_progress(len(entries), count)
 
-    renderer = _Renderer(
-        model,
-        out,
-        out_sr=int(manifest["sample_rate"]),
-        audio_format=manifest["audio_format"],
-        loudness=float(manifest["loudness_lufs"]),
-        center=lambda c: center,
-        spread=lambda c: spread,
-    )
-    renderer.run(jobs, batch_size=batch_size, on_entry=on_entry)
-    creature = fmt.creature_entry(
-        index=index,
-        size=parent["size"],
-        random_pitch=parent["random_pitch"],
-        random_volume_offset_db=parent["random_volume_offset_db"],
-        sounds=[e["id"] for e in entries],
-        parent=sound_id,
-        spread=spread,
-    )
-    _write_tres(out, creature, {e["id"]: e for e in entries})
-    manifest = dict(manifest)
-    manifest["creatures"] = [*manifest["creatures"], creature]
-    manifest["sounds"] = [*manifest["sounds"], *entries]
-    path = _finish_pack(out, manifest)
+    with _disk_errors(out, again="run mutate again"):
+        renderer = _Renderer(
+            model,
+            out,
+            out_sr=int(manifest["sample_rate"]),
+            audio_format=manifest["audio_format"],
+            loudness=float(manifest["loudness_lufs"]),
+            center=lambda c: center,
+            spread=lambda c: spread,
+        )
+        renderer.run(jobs, batch_size=batch_size, on_entry=on_entry)
+        creature = fmt.creature_entry(
+            index=index,
+            size=parent["size"],
+            random_pitch=parent["random_pitch"],
+            random_volume_offset_db=parent["random_volume_offset_db"],
+            sounds=[e["id"] for e in entries],
+            parent=sound_id,
+            spread=spread,
+        )
+        _write_tres(out, creature, {e["id"]: e for e in entries})
+        manifest = dict(manifest)
+        manifest["creatures"] = [*manifest["creatures"], creature]
+        manifest["sounds"] = [*manifest["sounds"], *entries]
+        path = _finish_pack(out, manifest)
     return PackResult(out, count, count, 0, time.perf_counter() - started, True, path)
 
 

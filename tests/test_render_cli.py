@@ -6,6 +6,8 @@ the same bytes, and rendering never imports TensorFlow.
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
 import signal
@@ -43,6 +45,14 @@ def _one_error_line(result) -> str:
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error:")
     return lines[0]
+
+
+def _error_after_progress(result) -> str:
+    """The one ``error:`` line of a command that failed after its progress bar started."""
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and not isinstance(result.exception, OSError)
+    (line,) = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+    return line
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -419,3 +429,59 @@ def test_a_manifest_whose_sounds_are_text_fails_cleanly_in_every_command(
     assert verify.exception is None or isinstance(verify.exception, SystemExit)
     assert _mbot(*args, "--force").exit_code == 0
     assert _mbot("pack", "verify", out).exit_code == 0
+
+
+def _full_disk(room: int):
+    """A ``Path.write_bytes`` that lets ``room`` writes through, then writes half of each
+    file and fails with ENOSPC, as a full file system does."""
+    real = Path.write_bytes
+    left = [room]
+
+    def write_bytes(path: Path, data: bytes) -> int:
+        if left[0] > 0:
+            left[0] -= 1
+            return real(path, data)
+        real(path, data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    return write_bytes
+
+
+def test_a_full_disk_stops_a_render_in_one_line_and_resume_finishes_it(
+    model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clean = tmp_path / "clean"
+    assert _mbot("render-pack", *PACK_ARGS, "--model", model_path, "--out", clean).exit_code == 0
+    out = tmp_path / "full"
+    args = ["render-pack", *PACK_ARGS, "--model", model_path, "--out", out]
+    monkeypatch.setattr(Path, "write_bytes", _full_disk(room=9))
+    line = _error_after_progress(_mbot(*args))
+    assert f"cannot write the pack {out}: No space left on device; free some space" in line
+    assert "--resume" in line
+    assert not (out / "manifest.json").exists()
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+    journal = [json.loads(x) for x in (out / ".mbot-progress.jsonl").read_text().splitlines()]
+    listed = {e["sound"]["file"]: e["sound"]["sha256"] for e in journal[1:]}
+    for audio in (out / "audio").iterdir():  # what is there is whole, and journaled
+        assert listed[f"audio/{audio.name}"] == hashlib.sha256(audio.read_bytes()).hexdigest()
+    monkeypatch.setattr(Path, "write_bytes", _full_disk(room=0))  # still full
+    assert "No space left on device" in _error_after_progress(_mbot(*args, "--resume"))
+    monkeypatch.undo()  # space freed
+    done = _mbot(*args, "--resume")
+    assert done.exit_code == 0, done.output
+    assert _tree(out) == _tree(clean)
+
+
+def test_a_full_disk_stops_mutate_in_one_line_and_keeps_the_pack(
+    model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "p"
+    assert _mbot("render-pack", "--count", "3", "--model", model_path, "--out", out).exit_code == 0
+    before = (out / "manifest.json").read_bytes()
+    monkeypatch.setattr(Path, "write_bytes", _full_disk(room=1))
+    line = _error_after_progress(
+        _mbot("mutate", "creature_000_v01", "--pack", out, "-n", "3", "-m", model_path)
+    )
+    assert "No space left on device; free some space, then run mutate again" in line
+    assert (out / "manifest.json").read_bytes() == before
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
