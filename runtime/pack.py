@@ -402,6 +402,23 @@ def _has_marker(out: Path) -> bool:
     )
 
 
+def _foreign_entries(out: Path) -> list[str]:
+    """What in ``out`` the pack format does not name (``notes.txt``, ``extra/``), sorted."""
+    files = [rel for rel, _ in _iter_files(out) if not _is_junk(rel) and not fmt.is_pack_file(rel)]
+    folders = [
+        f"{p.name}/"
+        for p in out.iterdir()
+        if p.is_dir() and p.name not in (fmt.AUDIO_DIR, fmt.THUMBS_DIR)
+    ]
+    return sorted(f for f in files if f.split("/", 1)[0] + "/" not in folders) + sorted(folders)
+
+
+def _listed(names: Sequence[str], most: int = 3) -> str:
+    """``a, b, c and 4 more``: a few names for a one-line message."""
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
 def _folder_kind(out: Path) -> str:
     """``"missing"``, ``"empty"``, ``"pack"`` or ``"foreign"``.
 
@@ -829,22 +846,34 @@ def _write_tres(out: Path, creature: Mapping[str, Any], sounds: Mapping[str, Any
     atomic_write_text(out / creature["resource"], text, fsync=False)
 
 
-def _finish_pack(out: Path, manifest: Mapping[str, Any]) -> Path:
-    """Write attribution, audition page, contact sheet and, last, the manifest."""
+def _finish_pack(out: Path, manifest: Mapping[str, Any], *, only_missing: bool = False) -> Path:
+    """Write attribution, audition page, contact sheet and, last, the manifest.
+
+    ``only_missing`` (``--resume`` repairing a finished pack) writes only the files that are
+    not there, so a side file the user edited is never overwritten.
+    """
     from .audition import index_html
     from .thumbnails import contact_sheet
 
-    atomic_write_text(out / fmt.ATTRIBUTION, _attribution_text(manifest), fsync=False)
-    atomic_write_text(out / fmt.INDEX, index_html(manifest), fsync=False)
+    def wanted(name: str) -> bool:
+        return not (only_missing and (out / name).is_file())
+
+    if wanted(fmt.ATTRIBUTION):
+        atomic_write_text(out / fmt.ATTRIBUTION, _attribution_text(manifest), fsync=False)
+    if wanted(fmt.INDEX):
+        atomic_write_text(out / fmt.INDEX, index_html(manifest), fsync=False)
     rows = [
         (c["id"], [out / fmt.THUMBS_DIR / f"{sid}.png" for sid in c["sounds"]])
         for c in manifest["creatures"][:CONTACT_SHEET_MAX_CREATURES]
     ]
-    atomic_write_bytes(
-        out / fmt.CONTACT_SHEET,
-        contact_sheet(rows, max_columns=CONTACT_SHEET_MAX_COLUMNS),
-        fsync=False,
-    )
+    if wanted(fmt.CONTACT_SHEET):
+        atomic_write_bytes(
+            out / fmt.CONTACT_SHEET,
+            contact_sheet(rows, max_columns=CONTACT_SHEET_MAX_COLUMNS),
+            fsync=False,
+        )
+    if not wanted(fmt.MANIFEST):
+        return out / fmt.MANIFEST
     return _write_manifest(out / fmt.MANIFEST, manifest)
 
 
@@ -870,8 +899,16 @@ def _prepare(
         raise ParameterError("--resume and --force exclude each other")
     kind = _folder_kind(out)
     if kind == "foreign":
+        extra = _foreign_entries(out)
+        if _has_marker(out) and extra:
+            raise PackError(
+                f"{out} holds a MockingBot pack plus files mbot did not write "
+                f"({_listed(extra)}); move them out of the folder or choose another --out "
+                "(mbot never deletes or overwrites files it did not write)"
+            )
+        what = f"it holds {_listed(extra)}" if extra else "pack-like files but no manifest"
         raise PackError(
-            f"{out} is not empty and is not a MockingBot pack; choose another --out "
+            f"{out} is not empty and is not a MockingBot pack ({what}); choose another --out "
             "(mbot never deletes files it did not write)"
         )
     if kind in ("missing", "empty"):
@@ -974,6 +1011,53 @@ def _check_sibling_shards(out: Path, header: Mapping[str, Any], shard: tuple[int
             )
 
 
+def _damage_to_finished(
+    out: Path, marker: Path, shard: tuple[int, int] | None, planned: set[str]
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]] | None:
+    """Before ``--resume`` calls a finished pack done: are its files still as written?
+
+    Returns ``None`` when every sound, thumbnail and side file is in place. Otherwise the
+    manifest and the sounds whose audio (sha256) and thumbnail are intact: the rest is
+    rendered again, to the same bytes. (It said "0 sounds rendered, 60 already done" and
+    exited 0 over deleted or altered files.)
+
+    Raises:
+        PackError: an audio file is there but differs from its sha256 (someone changed it:
+            resume never overwrites a file that is not as it wrote it), or a missing sound
+            was made by ``mbot mutate`` (resume cannot make it again).
+    """
+    manifest = fmt.read_manifest(marker)
+    intact: dict[str, dict[str, Any]] = {}
+    changed: list[str] = []
+    for s in manifest["sounds"]:
+        audio, thumb = out / s["file"], out / fmt.THUMBS_DIR / f"{s['id']}.png"
+        if not audio.is_file():
+            continue
+        if sha256_file(audio) != s["sha256"]:
+            changed.append(s["file"])
+        elif thumb.is_file():
+            intact[s["id"]] = dict(s)
+    if changed:
+        raise PackError(
+            f"cannot resume {out}: {_listed(changed)} changed after rendering (sha256 differs "
+            "from the manifest); move the changed file(s) out of the pack to have --resume "
+            "render them again, or pass --force to render the pack again"
+        )
+    lost = [s["file"] for s in manifest["sounds"] if s["id"] not in intact]
+    unplanned = [s["file"] for s in manifest["sounds"] if s["id"] not in planned | intact.keys()]
+    if unplanned:
+        raise PackError(
+            f"cannot resume {out}: {_listed(unplanned)} made by mbot mutate is missing or "
+            "incomplete; --resume cannot make it again (run that mutate again)"
+        )
+    side = [c["resource"] for c in manifest["creatures"]]
+    if shard is None:
+        side += [fmt.INDEX, fmt.CONTACT_SHEET, fmt.ATTRIBUTION]
+    if not lost and all((out / name).is_file() for name in side):
+        return None
+    return manifest, intact
+
+
 def _verified(out: Path, lines: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """Journaled sounds whose audio and thumbnail still match their sha256s."""
     ok: dict[str, dict[str, Any]] = {}
@@ -1036,18 +1120,24 @@ def render_pack(
     state = _prepare(out, header=header, shard=shard, creatures=ours, resume=resume, force=force)
     total = sum(sizes[c] for c in ours)
     marker = out / (fmt.MANIFEST if shard is None else fmt.shard_manifest_name(*shard))
+    finished: dict[str, Any] = {}  # a finished pack's manifest, when --resume repairs it
+    done: dict[str, dict[str, Any]] = {}
     if state == "complete":
         with contextlib.suppress(FileNotFoundError):  # killed between manifest and cleanup
             (out / fmt.journal_name(shard)).unlink()
-        if on_progress:
-            on_progress(total, total)
-        return PackResult(out, total, 0, total, time.perf_counter() - started, True, marker)
+        planned = {fmt.sound_id(c, v) for c in ours for v in range(sizes[c])}
+        damage = _damage_to_finished(out, marker, shard, planned) if marker.exists() else None
+        if damage is None:
+            if on_progress:
+                on_progress(total, total)
+            return PackResult(out, total, 0, total, time.perf_counter() - started, True, marker)
+        finished, done = damage
+        state = "repair"
 
     with _disk_errors(out, again="run the same command with --resume to finish it"):
         _make_folder(out)
         _remove_temp_files(out)
         journal = _Journal(out / fmt.journal_name(shard))
-        done: dict[str, dict[str, Any]] = {}
         if state == "resume":
             old_header, entries = journal.load()
             if old_header != header:
@@ -1114,8 +1204,14 @@ def render_pack(
             for c in ours
         ]
         sounds = [done[sid] for c in creatures for sid in c["sounds"]]
-        for c in creatures:
-            _write_tres(out, c, done)
+        if finished:  # repairing: write only what is missing, from the pack's own manifest
+            every = {s["id"]: s for s in finished["sounds"]}
+            for c in finished["creatures"]:
+                if not (out / c["resource"]).is_file():
+                    _write_tres(out, c, every)
+        else:
+            for c in creatures:
+                _write_tres(out, c, done)
         manifest = fmt.build_manifest(
             name=settings.name,
             created_by=_created_by(),
@@ -1131,7 +1227,10 @@ def render_pack(
             sounds=sounds,
             shard=shard,
         )
-        if shard is None:
+        if finished:
+            path = _finish_pack(out, finished, only_missing=True) if shard is None else marker
+            os.sync()  # the sounds rendered again are durable before the journal goes
+        elif shard is None:
             path = _finish_pack(out, manifest)
         else:
             path = _write_manifest(out / fmt.shard_manifest_name(*shard), manifest)

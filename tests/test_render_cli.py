@@ -55,6 +55,14 @@ def _error_after_progress(result) -> str:
     return line
 
 
+def _rendered(model_path: Path, out: Path, *pack_args: str) -> list:
+    """Render a pack into ``out`` (3 sounds unless told); its arguments, to run again."""
+    args = ["render-pack", *(pack_args or ("--count", "3")), "--model", model_path, "--out", out]
+    result = _mbot(*args)
+    assert result.exit_code == 0, result.output
+    return args
+
+
 def _tree(root: Path) -> dict[str, bytes]:
     return {
         p.relative_to(root).as_posix(): p.read_bytes()
@@ -415,8 +423,7 @@ def test_a_manifest_whose_sounds_are_text_fails_cleanly_in_every_command(
     model_path: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "p"
-    args = ["render-pack", "--count", "3", "--model", model_path, "--out", out]
-    assert _mbot(*args).exit_code == 0
+    args = _rendered(model_path, out)
     manifest = json.loads((out / "manifest.json").read_text())
     manifest["sounds"] = "x"
     (out / "manifest.json").write_text(json.dumps(manifest))
@@ -485,3 +492,52 @@ def test_a_full_disk_stops_mutate_in_one_line_and_keeps_the_pack(
     assert "No space left on device; free some space, then run mutate again" in line
     assert (out / "manifest.json").read_bytes() == before
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_force_on_a_pack_with_a_users_file_names_what_is_in_the_way(
+    model_path: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "p"
+    args = _rendered(model_path, out)
+    (out / "my notes.txt").write_text("keep me")
+    (out / "audio" / "my take.wav").write_bytes(b"mine")
+    line = _one_error_line(_mbot(*args, "--force"))
+    assert "holds a MockingBot pack plus files mbot did not write" in line
+    assert "audio/my take.wav, my notes.txt" in line and "move them out" in line
+    assert (out / "my notes.txt").read_text() == "keep me"
+    assert _mbot("pack", "verify", out).exit_code == 0  # the pack itself is untouched
+
+
+def test_resume_of_a_finished_pack_renders_deleted_files_again(
+    model_path: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "p"
+    args = _rendered(model_path, out, *PACK_ARGS)
+    clean = _tree(out)
+    for rel in ("audio/creature_001_v02.wav", "thumbs/creature_002_v00.png", "index.html"):
+        (out / rel).unlink()
+    (out / "creature_000.tres").unlink()
+    result = _mbot(*args, "--resume")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("2 sounds rendered, 12 already done")
+    assert _tree(out) == clean
+    again = _mbot(*args, "--resume")
+    assert again.exit_code == 0 and again.stdout.startswith("0 sounds rendered, 14 already done")
+    tres = out / "creature_002.tres"
+    tres.write_text(tres.read_text() + "; tuned by hand\n")  # a side file the user edited
+    (out / "audio" / "creature_002_v01.wav").unlink()
+    assert _mbot(*args, "--resume").exit_code == 0
+    assert tres.read_text().endswith("; tuned by hand\n")
+    assert _tree(out)["audio/creature_002_v01.wav"] == clean["audio/creature_002_v01.wav"]
+
+
+def test_resume_of_a_finished_pack_refuses_an_altered_file(
+    model_path: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "p"
+    args = _rendered(model_path, out, *PACK_ARGS)
+    edited = out / "audio" / "creature_000_v01.wav"
+    edited.write_bytes(edited.read_bytes()[:-100])  # the user trimmed it
+    line = _one_error_line(_mbot(*args, "--resume"))
+    assert "audio/creature_000_v01.wav changed after rendering" in line and "--force" in line
+    assert len(edited.read_bytes()) > 0 and not (out / ".mbot-progress.jsonl").exists()
