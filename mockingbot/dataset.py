@@ -9,8 +9,13 @@ Which files count (:func:`scan_audio_files`):
 
 - every regular file under the root, in sub-folders too, sorted by relative path
   (links to files are followed, links to folders are not, so a link loop cannot hang it);
+- what is not a regular file is never opened but always named: a dangling link, a link
+  loop, a named pipe, a socket, a device (or a link to one), a link to a folder. One with
+  an audio extension is *rejected* as "unreadable" (the user meant it as audio); the rest
+  is listed as *skipped* (:class:`Skipped`);
 - hidden files and folders (name starting with ``.``: ``.DS_Store``, ``._meow.wav`` from
-  macOS archives, ``.git``) are skipped silently;
+  macOS archives, ``.git``) are skipped silently, except one named exactly like an audio
+  extension (a folder called ``.wav``), which is listed as skipped;
 - files with an audio extension (:data:`AUDIO_EXTENSIONS`, any case) are candidates, so a
   broken ``.wav`` is reported, not hidden;
 - any other file is a candidate only if its first bytes carry an audio signature (a WAV saved
@@ -27,8 +32,10 @@ Contents: :func:`scan_audio_files`, :func:`group_of`, :func:`load_dataset`, and 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import re
+import stat
 import statistics
 from collections import Counter
 from collections.abc import Callable
@@ -58,6 +65,7 @@ __all__ = [
     "Dataset",
     "FileReport",
     "Rejected",
+    "Skipped",
     "group_of",
     "load_dataset",
     "scan_audio_files",
@@ -115,6 +123,19 @@ class Rejected:
     detail: str = ""
 
 
+@dataclasses.dataclass(frozen=True)
+class Skipped:
+    """An entry of the folder that is not a file to decode (a link to a folder, a pipe ...).
+
+    Attributes:
+        path: the entry.
+        why: what it is, e.g. ``"named pipe (FIFO), not a file"``.
+    """
+
+    path: Path
+    why: str
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class Clip:
     """One training example.
@@ -143,6 +164,7 @@ class Dataset:
         rejected: files that gave no clip, in scan order (and unreadable sub-folders).
         clips: training clips, in scan order.
         ignored: non-audio files skipped silently (README, images ...).
+        skipped: entries that are not files and have no audio extension (named in reports).
     """
 
     root: Path
@@ -151,6 +173,7 @@ class Dataset:
     rejected: list[Rejected] = dataclasses.field(default_factory=list)
     clips: list[Clip] = dataclasses.field(default_factory=list)
     ignored: list[Path] = dataclasses.field(default_factory=list)
+    skipped: list[Skipped] = dataclasses.field(default_factory=list)
 
     def relative(self, path: Path) -> str:
         """``path`` relative to the root, for display (posix separators)."""
@@ -195,6 +218,7 @@ class Dataset:
                 {"path": self.relative(r.path), "reason": r.reason, "detail": r.detail}
                 for r in self.rejected
             ],
+            "skipped": [{"path": self.relative(k.path), "why": k.why} for k in self.skipped],
         }
 
 
@@ -235,11 +259,44 @@ def _is_hidden(name: str) -> bool:
     return name.startswith(".")
 
 
-def _scan(root: Path) -> tuple[list[Path], list[Path], list[Rejected]]:
-    """→ (candidates, ignored non-audio files, unreadable sub-folders), each sorted."""
+def _not_a_file(path: Path) -> str:
+    """What ``path`` (not a regular file, as far as ``is_file`` can tell) is, in a few words."""
+    link = path.is_symlink()
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+        if link and exc.errno == errno.ENOENT:
+            try:
+                return f"dangling link (to {os.readlink(path)}, which does not exist)"
+            except OSError:
+                return "dangling link"
+        return f"cannot be examined ({exc.strerror or exc})"
+    via = "link to a " if link else ""
+    if stat.S_ISDIR(mode):
+        return "link to a folder (not followed)" if link else "a folder"
+    if stat.S_ISFIFO(mode):
+        return f"{via}named pipe (FIFO), not a file"
+    if stat.S_ISSOCK(mode):
+        return f"{via}socket, not a file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return f"{via}device, not a file"
+    return f"{via}special file, not a regular file"
+
+
+def _scan(root: Path) -> tuple[list[Path], list[Path], list[Rejected], list[Skipped]]:
+    """→ (candidates, ignored non-audio files, rejected entries, skipped entries), each sorted.
+
+    Rejected entries are unreadable sub-folders and non-files with an audio extension.
+    """
     candidates: list[Path] = []
     ignored: list[Path] = []
     bad_dirs: list[Rejected] = []
+    skipped: list[Skipped] = []
+
+    def looks_like_audio_name(name: str) -> bool:
+        return name.lower() in AUDIO_EXTENSIONS  # ".wav": hidden, but surely meant as audio
 
     def on_error(exc: OSError) -> None:
         where = Path(exc.filename) if exc.filename else root
@@ -247,12 +304,29 @@ def _scan(root: Path) -> tuple[list[Path], list[Path], list[Rejected]]:
             bad_dirs.append(Rejected(where, "unreadable", f"folder: {exc.strerror or exc}"))
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=on_error):
-        dirnames[:] = [d for d in dirnames if not _is_hidden(d)]
+        kept = []
+        for d in dirnames:
+            path = Path(dirpath) / d
+            if _is_hidden(d):
+                if looks_like_audio_name(d):
+                    skipped.append(Skipped(path, "hidden folder (its name starts with '.')"))
+            elif path.is_symlink():  # os.walk lists it but does not follow it
+                skipped.append(Skipped(path, _not_a_file(path)))
+            else:
+                kept.append(d)
+        dirnames[:] = kept
         for name in filenames:
-            if _is_hidden(name):
-                continue
             path = Path(dirpath) / name
-            if not path.is_file():  # sockets, fifos, broken links
+            if _is_hidden(name):
+                if looks_like_audio_name(name):
+                    skipped.append(Skipped(path, "hidden file (its name starts with '.')"))
+                continue
+            if not path.is_file():  # sockets, fifos, devices, broken links, link loops
+                why = _not_a_file(path)
+                if path.suffix.lower() in AUDIO_EXTENSIONS:
+                    bad_dirs.append(Rejected(path, "unreadable", why))
+                else:
+                    skipped.append(Skipped(path, why))
                 continue
             if path.suffix.lower() in AUDIO_EXTENSIONS or sniff_audio(path):
                 candidates.append(path)
@@ -262,7 +336,12 @@ def _scan(root: Path) -> tuple[list[Path], list[Path], list[Rejected]]:
     def key(p: Path) -> str:
         return p.relative_to(root).as_posix()
 
-    return sorted(candidates, key=key), sorted(ignored, key=key), sorted(bad_dirs, key=str)
+    return (
+        sorted(candidates, key=key),
+        sorted(ignored, key=key),
+        sorted(bad_dirs, key=lambda r: key(r.path)),
+        sorted(skipped, key=lambda k: key(k.path)),
+    )
 
 
 def scan_audio_files(root: str | os.PathLike[str]) -> list[Path]:
@@ -383,8 +462,8 @@ def load_dataset(
     if context not in CONTEXTS:
         raise ParameterError(f"context must be one of {', '.join(CONTEXTS)}; got {context!r}")
     root_path = _check_root(root)
-    candidates, ignored, bad_dirs = _scan(root_path)
-    ds = Dataset(root=root_path, spec=spec, ignored=ignored)
+    candidates, ignored, bad_dirs, skipped = _scan(root_path)
+    ds = Dataset(root=root_path, spec=spec, ignored=ignored, skipped=skipped)
     if strict and bad_dirs:
         b = bad_dirs[0]
         raise AudioLoadError(b.path, b.reason, b.detail)

@@ -79,6 +79,8 @@ ADDON_SUFFIXES = (".gd", ".cfg", ".tscn", ".svg", ".md")
 GODOT_SIDECAR_SUFFIXES = (".import", ".uid")
 
 _FEATURE_VERSION = re.compile(r"^(\d+)\.(\d+)$")
+#: The UTF-8 byte-order mark some editors put at the start of project.godot.
+_BOM = "\ufeff"
 _SECTION_ORDER_KEY = "editor_plugins"
 
 
@@ -181,6 +183,15 @@ def enable_plugin(text: str, plugin_cfg: str = PLUGIN_CFG_RES) -> str:
         ...              '"res://addons/mockingbot/plugin.cfg")\\n')
         True
     """
+    # A UTF-8 byte-order mark stays where it is. The parser skips it, so the spans it
+    # reports count from after it: edit the text without it (with it, an edit landed one
+    # character early, eating a newline and doubling a ")").
+    bom = _BOM if text.startswith(_BOM) else ""
+    return bom + _enable_plugin(text[len(bom) :], plugin_cfg)
+
+
+def _enable_plugin(text: str, plugin_cfg: str) -> str:
+    """:func:`enable_plugin` on text without a byte-order mark."""
     sections = _check_project_text(text, PROJECT_FILE)
     nl = "\r\n" if "\r\n" in text else "\n"
     plugin_sections = [s for s in sections if s.tag == "editor_plugins"]
@@ -459,8 +470,7 @@ def install(
             f"{project} has no {PROJECT_FILE}: not a Godot project folder (create the project "
             "in Godot first, or pass the folder that holds project.godot)"
         )
-    with open(project_file, encoding="utf-8", newline="") as fh:
-        project_text = fh.read()
+    project_text = _read_project_text(project_file)
     sections = _check_project_text(project_text, str(project_file))
     new_project_text = enable_plugin(project_text)
 
@@ -512,6 +522,26 @@ def install(
         report.pack_unchanged = len(pack_plan) - len(pack_todo)
         report.tres_generated = [p.dest for p in pack_todo if p.generated]
     if new_project_text != project_text:
-        atomic_write_text(project_file, new_project_text)
+        # A symlinked project.godot (a project kept in a dotfiles repo, say) stays a link:
+        # the file it points to is what gets updated, atomically, beside itself.
+        atomic_write_text(project_file.resolve(), new_project_text)
         report.plugin_enabled = True
     return report
+
+
+def _read_project_text(project_file: Path) -> str:
+    """``project.godot`` as text, line endings kept; one clear error when it is not UTF-8.
+
+    Godot reads and writes the file as UTF-8, so a file in another encoding (Latin-1 from
+    an old editor) would be misread by Godot too; it is refused, not guessed at.
+    """
+    data = project_file.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise GodotProjectError(
+            f"{project_file} is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
+            "Godot reads project.godot as UTF-8: re-save it in Godot, or convert it (for "
+            "Latin-1: iconv -f latin1 -t utf-8)"
+        ) from None

@@ -66,6 +66,63 @@ OUTPUTS = ("spectrogram", "waveform")
 #: Phase methods per output kind (a waveform needs none).
 _PHASES = {"spectrogram": ("pghi", "zero"), "waveform": ("none",)}
 _REQUIRED = ("format_version", "spec", "latent_dim", "latent_distribution", "output", "phase")
+#: Largest latent vector a model may declare: real generators use 64-512; a lying value would
+#: make every batch of latents an absurd allocation.
+MAX_LATENT_DIM = 65536
+#: Types the keys of ``mbot.dataset`` / ``mbot.exporter`` must have when present. Readers
+#: (``mbot info``, a pack's ATTRIBUTION.txt) format them; a list where text belongs crashed
+#: them after a whole pack was rendered. Other keys are free (JSON scalars).
+_DATASET_TYPES: dict[str, type] = {
+    "name": str,
+    "license": str,
+    "attribution": str,
+    "clips": int,
+    "files": int,
+}
+_EXPORTER_TYPES: dict[str, type] = {
+    "mockingbot": str,
+    "tensorflow": str,
+    "tf2onnx": str,
+    "onnx": str,
+    "keras": str,
+    "precision": str,
+    "tool": str,
+}
+
+
+def _check_record(key: str, value: object, types: Mapping[str, type]) -> None:
+    """``mbot.<key>`` must be a JSON object whose known fields have their types."""
+    if not isinstance(value, Mapping):
+        raise ModelError(
+            f"model metadata: {PREFIX}{key} must be a JSON object, got "
+            f"{_json_kind(value)} {json.dumps(value, default=str)[:60]}"
+        )
+    for field, kind in types.items():
+        if field not in value:
+            continue
+        v = value[field]
+        ok = isinstance(v, kind) and not isinstance(v, bool)
+        if ok and kind is int and v < 0:
+            ok = False
+        if not ok:
+            want = "a non-negative integer" if kind is int else "text"
+            raise ModelError(
+                f"model metadata: {PREFIX}{key} field {field!r} must be {want}, got "
+                f"{json.dumps(v, default=str)[:60]}"
+            )
+
+
+def _json_kind(value: object) -> str:
+    """The JSON name of a parsed value's type (``a list``, ``text`` ...)."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    return "null" if value is None else type(value).__name__
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,8 +152,31 @@ class ModelMeta:
                 f"model format version {self.format_version} is not supported by this mbot "
                 f"(it reads version {MODEL_FORMAT_VERSION}); upgrade mockingbot or re-export"
             )
-        if self.latent_dim <= 0:
-            raise ModelError(f"model metadata: latent_dim must be positive, got {self.latent_dim}")
+        if isinstance(self.latent_dim, bool) or not isinstance(self.latent_dim, int):
+            raise ModelError(
+                f"model metadata: latent_dim must be an integer, got {self.latent_dim!r}"
+            )
+        if not 0 < self.latent_dim <= MAX_LATENT_DIM:
+            raise ModelError(
+                f"model metadata: latent_dim must be between 1 and {MAX_LATENT_DIM}, got "
+                f"{self.latent_dim}"
+            )
+        if (
+            isinstance(self.training_steps, bool)
+            or not isinstance(self.training_steps, int)
+            or self.training_steps < 0
+        ):
+            raise ModelError(
+                "model metadata: training_steps must be a non-negative integer, got "
+                f"{self.training_steps!r}"
+            )
+        for name in ("input_name", "output_name", "model_name", "preset", "content_hash"):
+            if not isinstance(getattr(self, name), str):
+                raise ModelError(
+                    f"model metadata: {name} must be text, got {getattr(self, name)!r}"
+                )
+        _check_record("dataset", self.dataset, _DATASET_TYPES)
+        _check_record("exporter", self.exporter, _EXPORTER_TYPES)
         if self.latent_distribution not in _DISTRIBUTIONS:
             raise ModelError(
                 f"model metadata: unknown latent distribution {self.latent_distribution!r} "
@@ -225,7 +305,8 @@ class ModelMeta:
                 content_hash=raw.get("content_hash", ""),
                 format_version=fmt,
             )
-        except ModelError:
-            raise
+        except ModelError as exc:  # name the file: "model metadata: ..." alone does not
+            text = str(exc)
+            raise ModelError(text if text.startswith(source) else f"{source}: {text}") from None
         except (ValueError, TypeError) as exc:
             raise ModelError(f"{source}: malformed MockingBot metadata ({exc})") from None

@@ -31,10 +31,34 @@ import numpy as np
 from . import spectral
 from .errors import ParameterError
 
-__all__ = ["PRESETS", "SPEC_FORMAT_VERSION", "SpectrogramSpec"]
+__all__ = [
+    "MAX_CLIP_S",
+    "MAX_N_FFT",
+    "MAX_STFT_CELLS",
+    "MIN_CLIP_S",
+    "PRESETS",
+    "SPEC_FORMAT_VERSION",
+    "SR_RANGE",
+    "SpectrogramSpec",
+]
 
 #: Version of the spec's JSON layout. Bumped when a field changes meaning.
 SPEC_FORMAT_VERSION = 1
+
+# Bounds on every size a spec sets. A spec arrives from a model file's metadata, so it may
+# lie; each of these values becomes an allocation or a resampling ratio further on (a batch
+# of clips, the STFT grid phase retrieval works on, soxr's filter), and past them a render
+# crashed (bad_alloc, OverflowError), asked for TiB, or wrote sounds of 0 samples.
+#: Sample rates a model may work at (Hz), the range audio is decoded and written at.
+SR_RANGE = (1000, 192_000)
+#: Longest FFT (samples): 1.4 s at 48 kHz, far beyond any sound model's window.
+MAX_N_FFT = 1 << 16
+#: Shortest and longest clip (seconds): a creature call is tenths of a second to seconds.
+MIN_CLIP_S = 0.01
+MAX_CLIP_S = 60.0
+#: Most cells (frames × bins) of one clip's full STFT grid: 16 MiB of float32 per sound
+#: (the default spec uses 33 153).
+MAX_STFT_CELLS = 1 << 22
 
 _SCALES = ("log", "linear")
 _WINDOWS = ("hann", "hamming", "blackman")
@@ -89,6 +113,17 @@ class SpectrogramSpec:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
                 raise ParameterError(f"spec.{name} must be a positive integer, got {value!r}")
+        if not SR_RANGE[0] <= self.sr <= SR_RANGE[1]:
+            raise ParameterError(
+                f"spec.sr must be between {SR_RANGE[0]} and {SR_RANGE[1]} Hz, got {self.sr}"
+            )
+        if self.n_fft > MAX_N_FFT:
+            raise ParameterError(f"spec.n_fft must be at most {MAX_N_FFT}, got {self.n_fft}")
+        if not MIN_CLIP_S * self.sr <= self.clip_samples <= MAX_CLIP_S * self.sr:
+            raise ParameterError(
+                f"spec.clip_samples must give a clip of {MIN_CLIP_S:g} to {MAX_CLIP_S:g} s at "
+                f"sr={self.sr}, got {self.clip_samples} samples"
+            )
         if self.version != SPEC_FORMAT_VERSION:
             raise ParameterError(
                 f"spec.version {self.version!r} is not supported (this mbot reads version "
@@ -115,6 +150,12 @@ class SpectrogramSpec:
             raise ParameterError(
                 f"spec.n_bins ({self.n_bins}) exceeds the {self.n_fft // 2 + 1} bins of an "
                 f"n_fft={self.n_fft} STFT"
+            )
+        if self.total_frames * self.total_bins > MAX_STFT_CELLS:
+            raise ParameterError(
+                f"spec: a clip's STFT grid of {self.total_frames} frames × {self.total_bins} "
+                f"bins exceeds {MAX_STFT_CELLS} cells (clip_samples={self.clip_samples}, "
+                f"hop_length={self.hop_length}, n_fft={self.n_fft})"
             )
         if self.n_frames > self.total_frames:
             raise ParameterError(

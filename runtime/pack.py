@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import hashlib
 import json
 import math
@@ -401,6 +402,23 @@ def _has_marker(out: Path) -> bool:
     )
 
 
+def _foreign_entries(out: Path) -> list[str]:
+    """What in ``out`` the pack format does not name (``notes.txt``, ``extra/``), sorted."""
+    files = [rel for rel, _ in _iter_files(out) if not _is_junk(rel) and not fmt.is_pack_file(rel)]
+    folders = [
+        f"{p.name}/"
+        for p in out.iterdir()
+        if p.is_dir() and p.name not in (fmt.AUDIO_DIR, fmt.THUMBS_DIR)
+    ]
+    return sorted(f for f in files if f.split("/", 1)[0] + "/" not in folders) + sorted(folders)
+
+
+def _listed(names: Sequence[str], most: int = 3) -> str:
+    """``a, b, c and 4 more``: a few names for a one-line message."""
+    shown = ", ".join(names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
 def _folder_kind(out: Path) -> str:
     """``"missing"``, ``"empty"``, ``"pack"`` or ``"foreign"``.
 
@@ -472,6 +490,24 @@ def _make_folder(out: Path) -> None:
         raise PackError(f"cannot create the pack folder {out}: {exc.strerror or exc}") from None
     if not os.access(out, os.W_OK | os.X_OK):
         raise PackError(f"cannot write to {out}: permission denied")
+
+
+@contextlib.contextmanager
+def _disk_errors(out: Path, *, again: str) -> Iterator[None]:
+    """Turn an OSError while writing into ``out`` (a full disk, a quota, a read-only or
+    vanished folder) into one :class:`PackError` line that says what to do.
+
+    Every file is written atomically (temporary name, then rename), so what such an error
+    leaves behind is never a complete-looking file: at most temporary files, which the next
+    run deletes, and a journal that ``--resume`` continues from.
+    """
+    try:
+        yield
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        what = f"{exc.filename}: {why} (writing {out})" if exc.filename else f"{out}: {why}"
+        fix = "free some space" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "fix that"
+        raise PackError(f"cannot write the pack {what}; {fix}, then {again}") from None
 
 
 # ============================================================================ journal
@@ -670,6 +706,11 @@ class _Renderer:
             fade_ms=FADE_MS,
             cut_calls=self.model.meta.learnt_room_tone,
         )
+        if out.size == 0:  # never write a sound of 0 samples into a pack that looks complete
+            raise ModelError(
+                f"{self.model.path}: {job.sound_id} came out empty (0 samples at "
+                f"{self.out_sr} Hz from a clip of {spec.clip_samples} samples at {spec.sr} Hz)"
+            )
         pcm = post.to_pcm16(out)
         heard = out if self.audio_format == "ogg" else pcm.astype(np.float32) / 32768.0
         lufs, peak = post.measure(heard, sr=self.out_sr)
@@ -734,6 +775,22 @@ class _Renderer:
                 pending.result()
 
 
+def _check_model_output(model: GeneratorModel) -> None:
+    """Run the generator once, on one latent, before any folder is created or cleared.
+
+    Loading checks the output's declared shape, but a symbolic dim passes that check, and a
+    model whose spec disagrees with what it really emits would otherwise fail (or allocate
+    for a lying spec) only after the pack folder exists, or after ``--force`` cleared the old
+    pack. One row costs milliseconds; :meth:`GeneratorModel.generate` checks the shape and
+    finiteness of what comes out.
+    """
+    z = np.zeros((1, model.latent_dim), np.float32)
+    if model.is_waveform:
+        model.generate_audio(z, np.zeros((1, model.spec.clip_samples), np.float32))
+    else:
+        model.generate(z)
+
+
 def _check_batch_size(batch_size: object) -> int:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ParameterError(f"batch size must be a positive integer, got {batch_size!r}")
@@ -791,22 +848,34 @@ def _write_tres(out: Path, creature: Mapping[str, Any], sounds: Mapping[str, Any
     atomic_write_text(out / creature["resource"], text, fsync=False)
 
 
-def _finish_pack(out: Path, manifest: Mapping[str, Any]) -> Path:
-    """Write attribution, audition page, contact sheet and, last, the manifest."""
+def _finish_pack(out: Path, manifest: Mapping[str, Any], *, only_missing: bool = False) -> Path:
+    """Write attribution, audition page, contact sheet and, last, the manifest.
+
+    ``only_missing`` (``--resume`` repairing a finished pack) writes only the files that are
+    not there, so a side file the user edited is never overwritten.
+    """
     from .audition import index_html
     from .thumbnails import contact_sheet
 
-    atomic_write_text(out / fmt.ATTRIBUTION, _attribution_text(manifest), fsync=False)
-    atomic_write_text(out / fmt.INDEX, index_html(manifest), fsync=False)
+    def wanted(name: str) -> bool:
+        return not (only_missing and (out / name).is_file())
+
+    if wanted(fmt.ATTRIBUTION):
+        atomic_write_text(out / fmt.ATTRIBUTION, _attribution_text(manifest), fsync=False)
+    if wanted(fmt.INDEX):
+        atomic_write_text(out / fmt.INDEX, index_html(manifest), fsync=False)
     rows = [
         (c["id"], [out / fmt.THUMBS_DIR / f"{sid}.png" for sid in c["sounds"]])
         for c in manifest["creatures"][:CONTACT_SHEET_MAX_CREATURES]
     ]
-    atomic_write_bytes(
-        out / fmt.CONTACT_SHEET,
-        contact_sheet(rows, max_columns=CONTACT_SHEET_MAX_COLUMNS),
-        fsync=False,
-    )
+    if wanted(fmt.CONTACT_SHEET):
+        atomic_write_bytes(
+            out / fmt.CONTACT_SHEET,
+            contact_sheet(rows, max_columns=CONTACT_SHEET_MAX_COLUMNS),
+            fsync=False,
+        )
+    if not wanted(fmt.MANIFEST):
+        return out / fmt.MANIFEST
     return _write_manifest(out / fmt.MANIFEST, manifest)
 
 
@@ -832,8 +901,16 @@ def _prepare(
         raise ParameterError("--resume and --force exclude each other")
     kind = _folder_kind(out)
     if kind == "foreign":
+        extra = _foreign_entries(out)
+        if _has_marker(out) and extra:
+            raise PackError(
+                f"{out} holds a MockingBot pack plus files mbot did not write "
+                f"({_listed(extra)}); move them out of the folder or choose another --out "
+                "(mbot never deletes or overwrites files it did not write)"
+            )
+        what = f"it holds {_listed(extra)}" if extra else "pack-like files but no manifest"
         raise PackError(
-            f"{out} is not empty and is not a MockingBot pack; choose another --out "
+            f"{out} is not empty and is not a MockingBot pack ({what}); choose another --out "
             "(mbot never deletes files it did not write)"
         )
     if kind in ("missing", "empty"):
@@ -842,7 +919,7 @@ def _prepare(
     journal = out / fmt.journal_name(shard)
     merged = out / fmt.MANIFEST
     if shard is not None and merged.exists():
-        existing = fmt.read_manifest(merged)
+        existing = _read_marker(merged)
         if resume and _same_pack(existing, header):
             return "complete"
         raise PackError(
@@ -857,7 +934,7 @@ def _prepare(
             _clear_shard(out, shard, creatures)
         return "fresh"
     if marker.exists():
-        existing = fmt.read_manifest(marker)
+        existing = _read_marker(marker)
         if resume and _same_pack(existing, header):
             return "complete"
         if resume:
@@ -885,11 +962,20 @@ def _prepare(
     return "fresh"
 
 
+def _read_marker(path: Path) -> dict[str, Any]:
+    """A pack's manifest; when it is ours but damaged, the error says how to start over."""
+    try:
+        return fmt.read_manifest(path)
+    except fmt.DamagedManifestError as exc:
+        raise PackError(f"{exc}; pass --force to render the pack again") from None
+
+
 def _check_markers(out: Path) -> None:
-    """Before deleting anything: every manifest and journal in ``out`` must really be ours."""
+    """Before deleting anything: every manifest and journal in ``out`` must really be ours
+    (format and version; a damaged manifest of ours may be replaced)."""
     for p in sorted(out.iterdir()):
         if p.name == fmt.MANIFEST or _SHARD_MANIFEST.match(p.name):
-            fmt.read_manifest(p)
+            fmt.read_manifest(p, structure=False)
         elif p.name.startswith(".mbot-progress") and p.name.endswith(".jsonl"):
             try:
                 head = json.loads(p.read_text(encoding="utf-8").split("\n", 1)[0])
@@ -925,6 +1011,53 @@ def _check_sibling_shards(out: Path, header: Mapping[str, Any], shard: tuple[int
             raise PackError(
                 f"{out} holds shards of a different pack ({p.name}); render into another folder"
             )
+
+
+def _damage_to_finished(
+    out: Path, marker: Path, shard: tuple[int, int] | None, planned: set[str]
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]] | None:
+    """Before ``--resume`` calls a finished pack done: are its files still as written?
+
+    Returns ``None`` when every sound, thumbnail and side file is in place. Otherwise the
+    manifest and the sounds whose audio (sha256) and thumbnail are intact: the rest is
+    rendered again, to the same bytes. (It said "0 sounds rendered, 60 already done" and
+    exited 0 over deleted or altered files.)
+
+    Raises:
+        PackError: an audio file is there but differs from its sha256 (someone changed it:
+            resume never overwrites a file that is not as it wrote it), or a missing sound
+            was made by ``mbot mutate`` (resume cannot make it again).
+    """
+    manifest = fmt.read_manifest(marker)
+    intact: dict[str, dict[str, Any]] = {}
+    changed: list[str] = []
+    for s in manifest["sounds"]:
+        audio, thumb = out / s["file"], out / fmt.THUMBS_DIR / f"{s['id']}.png"
+        if not audio.is_file():
+            continue
+        if sha256_file(audio) != s["sha256"]:
+            changed.append(s["file"])
+        elif thumb.is_file():
+            intact[s["id"]] = dict(s)
+    if changed:
+        raise PackError(
+            f"cannot resume {out}: {_listed(changed)} changed after rendering (sha256 differs "
+            "from the manifest); move the changed file(s) out of the pack to have --resume "
+            "render them again, or pass --force to render the pack again"
+        )
+    lost = [s["file"] for s in manifest["sounds"] if s["id"] not in intact]
+    unplanned = [s["file"] for s in manifest["sounds"] if s["id"] not in planned | intact.keys()]
+    if unplanned:
+        raise PackError(
+            f"cannot resume {out}: {_listed(unplanned)} made by mbot mutate is missing or "
+            "incomplete; --resume cannot make it again (run that mutate again)"
+        )
+    side = [c["resource"] for c in manifest["creatures"]]
+    if shard is None:
+        side += [fmt.INDEX, fmt.CONTACT_SHEET, fmt.ATTRIBUTION]
+    if not lost and all((out / name).is_file() for name in side):
+        return None
+    return manifest, intact
 
 
 def _verified(out: Path, lines: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -985,111 +1118,128 @@ def render_pack(
     sizes = plan_pack(settings.count, settings.creatures, settings.variations)
     ours = shard_creatures(len(sizes), shard)
     header = _journal_header(settings, model, shard)
+    _check_model_output(model)
     state = _prepare(out, header=header, shard=shard, creatures=ours, resume=resume, force=force)
     total = sum(sizes[c] for c in ours)
     marker = out / (fmt.MANIFEST if shard is None else fmt.shard_manifest_name(*shard))
+    finished: dict[str, Any] = {}  # a finished pack's manifest, when --resume repairs it
+    done: dict[str, dict[str, Any]] = {}
     if state == "complete":
         with contextlib.suppress(FileNotFoundError):  # killed between manifest and cleanup
             (out / fmt.journal_name(shard)).unlink()
-        if on_progress:
-            on_progress(total, total)
-        return PackResult(out, total, 0, total, time.perf_counter() - started, True, marker)
+        planned = {fmt.sound_id(c, v) for c in ours for v in range(sizes[c])}
+        damage = _damage_to_finished(out, marker, shard, planned) if marker.exists() else None
+        if damage is None:
+            if on_progress:
+                on_progress(total, total)
+            return PackResult(out, total, 0, total, time.perf_counter() - started, True, marker)
+        finished, done = damage
+        state = "repair"
 
-    _make_folder(out)
-    _remove_temp_files(out)
-    journal = _Journal(out / fmt.journal_name(shard))
-    done: dict[str, dict[str, Any]] = {}
-    if state == "resume":
-        old_header, entries = journal.load()
-        if old_header != header:
-            journal.close()
-            raise PackError(
-                f"cannot resume {out}: {_describe_difference(old_header, header)}; pass the "
-                "same arguments as the interrupted render, or --force to start over"
-            )
-        done = _verified(out, entries)
-    else:
-        journal.start(header)
+    with _disk_errors(out, again="run the same command with --resume to finish it"):
+        _make_folder(out)
+        _remove_temp_files(out)
+        journal = _Journal(out / fmt.journal_name(shard))
+        if state == "resume":
+            old_header, entries = journal.load()
+            if old_header != header:
+                journal.close()
+                raise PackError(
+                    f"cannot resume {out}: {_describe_difference(old_header, header)}; pass the "
+                    "same arguments as the interrupted render, or --force to start over"
+                )
+            done = _verified(out, entries)
+        else:
+            journal.start(header)
 
-    traits = {
-        c: lat.creature_traits(settings.seed, c, size_range=settings.size_range) for c in ours
-    }
-    jobs = [
-        _Job(c, v, lat.latent_seed(settings.seed, c, v), traits[c].size)
-        for c in ours
-        for v in range(sizes[c])
-        if fmt.sound_id(c, v) not in done
-    ]
-    reused = total - len(jobs)
-    count_done = reused
-    if on_progress:
-        on_progress(count_done, total)
-    centers: dict[int, np.ndarray] = {}
-
-    def center(c: int) -> np.ndarray:
-        if c not in centers:
-            centers[c] = lat.creature_center(settings.seed, c, latent_dim=model.latent_dim)
-        return centers[c]
-
-    def on_entry(entry: dict[str, Any], thumb_sha256: str) -> None:
-        nonlocal count_done
-        journal.append({"sound": entry, "thumb_sha256": thumb_sha256})
-        done[entry["id"]] = entry
-        count_done += 1
+        traits = {
+            c: lat.creature_traits(settings.seed, c, size_range=settings.size_range) for c in ours
+        }
+        jobs = [
+            _Job(c, v, lat.latent_seed(settings.seed, c, v), traits[c].size)
+            for c in ours
+            for v in range(sizes[c])
+            if fmt.sound_id(c, v) not in done
+        ]
+        reused = total - len(jobs)
+        count_done = reused
         if on_progress:
             on_progress(count_done, total)
+        centers: dict[int, np.ndarray] = {}
 
-    out_sr = settings.output_rate(model.spec.sr)
-    renderer = _Renderer(
-        model,
-        out,
-        out_sr=out_sr,
-        audio_format=settings.audio_format,
-        loudness=float(settings.loudness),
-        center=center,
-        spread=lambda c: settings.spread,
-    )
-    try:
-        renderer.run(jobs, batch_size=batch_size, on_entry=on_entry)
-    finally:
-        journal.close()
+        def center(c: int) -> np.ndarray:
+            if c not in centers:
+                centers[c] = lat.creature_center(settings.seed, c, latent_dim=model.latent_dim)
+            return centers[c]
 
-    creatures = [
-        fmt.creature_entry(
-            index=c,
-            size=traits[c].size,
-            random_pitch=traits[c].random_pitch,
-            random_volume_offset_db=traits[c].random_volume_offset_db,
-            sounds=[fmt.sound_id(c, v) for v in range(sizes[c])],
+        def on_entry(entry: dict[str, Any], thumb_sha256: str) -> None:
+            nonlocal count_done
+            journal.append({"sound": entry, "thumb_sha256": thumb_sha256})
+            done[entry["id"]] = entry
+            count_done += 1
+            if on_progress:
+                on_progress(count_done, total)
+
+        out_sr = settings.output_rate(model.spec.sr)
+        renderer = _Renderer(
+            model,
+            out,
+            out_sr=out_sr,
+            audio_format=settings.audio_format,
+            loudness=float(settings.loudness),
+            center=center,
+            spread=lambda c: settings.spread,
         )
-        for c in ours
-    ]
-    sounds = [done[sid] for c in creatures for sid in c["sounds"]]
-    for c in creatures:
-        _write_tres(out, c, done)
-    manifest = fmt.build_manifest(
-        name=settings.name,
-        created_by=_created_by(),
-        model=_model_record(model),
-        seed=settings.seed,
-        arguments=settings.arguments(),
-        spec=model.spec.to_dict(),
-        sample_rate=out_sr,
-        audio_format=settings.audio_format,
-        loudness_lufs=float(settings.loudness),
-        attribution=_attribution(model.meta),
-        creatures=creatures,
-        sounds=sounds,
-        shard=shard,
-    )
-    if shard is None:
-        path = _finish_pack(out, manifest)
-    else:
-        path = _write_manifest(out / fmt.shard_manifest_name(*shard), manifest)
-    journal.remove()
-    return PackResult(
-        out, total, len(jobs), reused, time.perf_counter() - started, shard is None, path
-    )
+        try:
+            renderer.run(jobs, batch_size=batch_size, on_entry=on_entry)
+        finally:
+            journal.close()
+
+        creatures = [
+            fmt.creature_entry(
+                index=c,
+                size=traits[c].size,
+                random_pitch=traits[c].random_pitch,
+                random_volume_offset_db=traits[c].random_volume_offset_db,
+                sounds=[fmt.sound_id(c, v) for v in range(sizes[c])],
+            )
+            for c in ours
+        ]
+        sounds = [done[sid] for c in creatures for sid in c["sounds"]]
+        if finished:  # repairing: write only what is missing, from the pack's own manifest
+            every = {s["id"]: s for s in finished["sounds"]}
+            for c in finished["creatures"]:
+                if not (out / c["resource"]).is_file():
+                    _write_tres(out, c, every)
+        else:
+            for c in creatures:
+                _write_tres(out, c, done)
+        manifest = fmt.build_manifest(
+            name=settings.name,
+            created_by=_created_by(),
+            model=_model_record(model),
+            seed=settings.seed,
+            arguments=settings.arguments(),
+            spec=model.spec.to_dict(),
+            sample_rate=out_sr,
+            audio_format=settings.audio_format,
+            loudness_lufs=float(settings.loudness),
+            attribution=_attribution(model.meta),
+            creatures=creatures,
+            sounds=sounds,
+            shard=shard,
+        )
+        if finished:
+            path = _finish_pack(out, finished, only_missing=True) if shard is None else marker
+            os.sync()  # the sounds rendered again are durable before the journal goes
+        elif shard is None:
+            path = _finish_pack(out, manifest)
+        else:
+            path = _write_manifest(out / fmt.shard_manifest_name(*shard), manifest)
+        journal.remove()
+        return PackResult(
+            out, total, len(jobs), reused, time.perf_counter() - started, shard is None, path
+        )
 
 
 def folder_name(name: str) -> str:
@@ -1213,36 +1363,37 @@ def merge_shards(
     outside = all(target.resolve() != d.resolve() for d in dirs)
     if outside and _folder_kind(target) not in ("missing", "empty"):
         raise PackError(f"{target} is not empty; merge into a new or empty folder")
-    _make_folder(target)
-    _remove_temp_files(target)
-    total = len(sounds)
-    for k, (sid, s) in enumerate(sounds.items(), start=1):
-        src = where[sid]
-        _copy_verified(src / s["file"], target / s["file"], s["sha256"])
-        thumb = f"{fmt.THUMBS_DIR}/{sid}.png"
-        _copy_verified(src / thumb, target / thumb, None)
-        if on_progress:
-            on_progress(k, total)
-    for c in creatures:
-        _write_tres(target, c, sounds)
-    manifest = fmt.build_manifest(
-        name=ref["name"],
-        created_by=ref["created_by"],
-        model=ref["model"],
-        seed=ref["seed"],
-        arguments=ref["arguments"],
-        spec=ref["spec"],
-        sample_rate=ref["sample_rate"],
-        audio_format=ref["audio_format"],
-        loudness_lufs=ref["loudness_lufs"],
-        attribution=ref["attribution"],
-        creatures=creatures,
-        sounds=[sounds[sid] for c in creatures for sid in c["sounds"]],
-    )
-    path = _finish_pack(target, manifest)
-    for p in sorted(target.iterdir()):
-        if _SHARD_MANIFEST.match(p.name):
-            p.unlink()
+    with _disk_errors(target, again="run the merge again"):
+        _make_folder(target)
+        _remove_temp_files(target)
+        total = len(sounds)
+        for k, (sid, s) in enumerate(sounds.items(), start=1):
+            src = where[sid]
+            _copy_verified(src / s["file"], target / s["file"], s["sha256"])
+            thumb = f"{fmt.THUMBS_DIR}/{sid}.png"
+            _copy_verified(src / thumb, target / thumb, None)
+            if on_progress:
+                on_progress(k, total)
+        for c in creatures:
+            _write_tres(target, c, sounds)
+        manifest = fmt.build_manifest(
+            name=ref["name"],
+            created_by=ref["created_by"],
+            model=ref["model"],
+            seed=ref["seed"],
+            arguments=ref["arguments"],
+            spec=ref["spec"],
+            sample_rate=ref["sample_rate"],
+            audio_format=ref["audio_format"],
+            loudness_lufs=ref["loudness_lufs"],
+            attribution=ref["attribution"],
+            creatures=creatures,
+            sounds=[sounds[sid] for c in creatures for sid in c["sounds"]],
+        )
+        path = _finish_pack(target, manifest)
+        for p in sorted(target.iterdir()):
+            if _SHARD_MANIFEST.match(p.name):
+                p.unlink()
     return PackResult(target, total, 0, total, time.perf_counter() - started, True, path)
 
 
@@ -1286,6 +1437,7 @@ def mutate_sound(
             f"{out} was rendered with the model {manifest['model']['name']!r} (sha256 "
             f"{manifest['model']['sha256'][:12]}…); pass that file with --model"
         )
+    _check_model_output(model)
     sounds = {s["id"]: s for s in manifest["sounds"]}
     if sound_id not in sounds:
         raise PackError(f"{out} has no sound {sound_id!r} (ids look like creature_000_v00)")
@@ -1301,34 +1453,53 @@ def mutate_sound(
         if on_progress:
             on_progress(len(entries), count)
 
-    renderer = _Renderer(
-        model,
-        out,
-        out_sr=int(manifest["sample_rate"]),
-        audio_format=manifest["audio_format"],
-        loudness=float(manifest["loudness_lufs"]),
-        center=lambda c: center,
-        spread=lambda c: spread,
-    )
-    renderer.run(jobs, batch_size=batch_size, on_entry=on_entry)
-    creature = fmt.creature_entry(
-        index=index,
-        size=parent["size"],
-        random_pitch=parent["random_pitch"],
-        random_volume_offset_db=parent["random_volume_offset_db"],
-        sounds=[e["id"] for e in entries],
-        parent=sound_id,
-        spread=spread,
-    )
-    _write_tres(out, creature, {e["id"]: e for e in entries})
-    manifest = dict(manifest)
-    manifest["creatures"] = [*manifest["creatures"], creature]
-    manifest["sounds"] = [*manifest["sounds"], *entries]
-    path = _finish_pack(out, manifest)
+    with _disk_errors(out, again="run mutate again"):
+        renderer = _Renderer(
+            model,
+            out,
+            out_sr=int(manifest["sample_rate"]),
+            audio_format=manifest["audio_format"],
+            loudness=float(manifest["loudness_lufs"]),
+            center=lambda c: center,
+            spread=lambda c: spread,
+        )
+        renderer.run(jobs, batch_size=batch_size, on_entry=on_entry)
+        creature = fmt.creature_entry(
+            index=index,
+            size=parent["size"],
+            random_pitch=parent["random_pitch"],
+            random_volume_offset_db=parent["random_volume_offset_db"],
+            sounds=[e["id"] for e in entries],
+            parent=sound_id,
+            spread=spread,
+        )
+        _write_tres(out, creature, {e["id"]: e for e in entries})
+        manifest = dict(manifest)
+        manifest["creatures"] = [*manifest["creatures"], creature]
+        manifest["sounds"] = [*manifest["sounds"], *entries]
+        path = _finish_pack(out, manifest)
     return PackResult(out, count, count, 0, time.perf_counter() - started, True, path)
 
 
 # ============================================================================ verify
+def _no_sound(path: Path, entry: Mapping[str, Any]) -> str | None:
+    """Why a pack's audio file holds no sound (``None`` when it has frames).
+
+    A sha256 only proves the file is the one that was written: a model with a lying spec
+    once wrote packs of 0-frame WAVs whose checksums all matched.
+    """
+    import soundfile as sf
+
+    duration = entry.get("duration_s")
+    if isinstance(duration, bool) or not isinstance(duration, (int, float)) or duration <= 0:
+        return f"is an empty sound (the manifest says duration_s {duration!r})"
+    try:
+        frames = sf.info(os.fsencode(path)).frames
+    except (RuntimeError, OSError, ValueError) as exc:
+        return f"is not readable audio ({' '.join(str(exc).split())[:120]})"
+    return None if frames > 0 else "holds no audio frames"
+
+
 def verify_pack(pack: str | os.PathLike[str]) -> list[str]:
     """Everything wrong with a finished pack folder (empty list: the pack is intact).
 
@@ -1356,6 +1527,8 @@ def verify_pack(pack: str | os.PathLike[str]) -> list[str]:
             problems.append(f"{s['file']} is missing")
         elif sha256_file(path) != s["sha256"]:
             problems.append(f"{s['file']} does not match its sha256")
+        elif why := _no_sound(path, s):
+            problems.append(f"{s['file']} {why}")
         if not (out / fmt.THUMBS_DIR / f"{s['id']}.png").is_file():
             problems.append(f"{fmt.THUMBS_DIR}/{s['id']}.png is missing")
     for c in manifest["creatures"]:

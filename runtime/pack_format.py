@@ -39,6 +39,7 @@ __all__ = [
     "PACK_FORMAT",
     "PACK_FORMAT_VERSION",
     "THUMBS_DIR",
+    "DamagedManifestError",
     "build_manifest",
     "creature_entry",
     "creature_id",
@@ -69,6 +70,7 @@ _TOP_FILE = re.compile(
     r"ATTRIBUTION\.txt|creature_\d+\.tres|\.mbot-progress(\.shard-\d+-of-\d+)?\.jsonl)$"
 )
 _AUDIO_FILE = re.compile(r"^creature_\d+_v\d+\.(wav|ogg)$")
+_SOUND_ID = re.compile(r"^creature_\d{3,}_v\d{2,}$")
 _THUMB_FILE = re.compile(r"^creature_\d+_v\d+\.png$")
 #: Temporary files of :func:`mockingbot.fileio.atomic_path` (``.<stem>.<random><suffix>.tmp``).
 TEMP_FILE = re.compile(r"^\..+\.tmp$")
@@ -225,11 +227,138 @@ def dumps(data: Mapping[str, Any]) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def read_manifest(path: str | Path) -> dict[str, Any]:
+class DamagedManifestError(PackError):
+    """A manifest of ours (right format and version) whose entries are malformed."""
+
+
+#: JSON types of a manifest's fields, checked by :func:`read_manifest` (docs/pack-format.md).
+#: ``float`` accepts integers too (JSON has one number type); ``None`` in a tuple: ``null``.
+_TOP_TYPES: dict[str, Any] = {
+    "name": str,
+    "created_by": str,
+    "model": dict,
+    "seed": int,
+    "arguments": dict,
+    "spec": dict,
+    "sample_rate": int,
+    "audio_format": str,
+    "loudness_lufs": float,
+    "attribution": str,
+    "creatures": list,
+    "sounds": list,
+}
+_MODEL_TYPES: dict[str, Any] = {"name": str, "sha256": str}
+_CREATURE_TYPES: dict[str, Any] = {
+    "id": str,
+    "index": int,
+    "size": float,
+    "random_pitch": float,
+    "random_volume_offset_db": float,
+    "resource": str,
+    "sounds": list,
+}
+_SOUND_TYPES: dict[str, Any] = {
+    "id": str,
+    "file": str,
+    "creature": str,
+    "variation": int,
+    "latent_seed": int,
+    "duration_s": float,
+    "sha256": str,
+}
+#: Fields that may be absent, checked when present.
+_OPTIONAL_TYPES: dict[str, Any] = {
+    "lufs": float,
+    "peak_dbfs": float,
+    "phase_sc_db": (float, None),
+    "parent": str,
+    "spread": float,
+}
+_TYPE_NAMES = {str: "text", int: "an integer", float: "a number", dict: "an object", list: "a list"}
+
+
+def _is(value: object, kind: Any) -> bool:
+    """Whether a parsed JSON ``value`` has the type ``kind`` (see :data:`_TOP_TYPES`)."""
+    if isinstance(kind, tuple):
+        return any(_is(value, k) for k in kind)
+    if kind is None:
+        return value is None
+    if isinstance(value, bool):
+        return False
+    if kind is float:
+        return isinstance(value, (int, float))
+    return isinstance(value, kind)
+
+
+def _describe(value: object) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _check_fields(
+    path: Path,
+    where: str,
+    data: object,
+    types: Mapping[str, Any],
+    optional: Mapping[str, Any] | None = None,
+) -> None:
+    """``data`` is an object holding every key of ``types`` (and any of ``optional``) with
+    its JSON type; else :class:`DamagedManifestError` naming ``where`` and the key."""
+    if not isinstance(data, dict):
+        raise DamagedManifestError(
+            f"{path} is damaged: {where} is {_describe(data)}, not an object"
+        )
+    for key in types:
+        if key not in data:
+            raise DamagedManifestError(f"{path} is damaged: {where} lacks {key!r}")
+    for key, kind in {**(optional or {}), **types}.items():
+        if key in data and not _is(data[key], kind):
+            want = _TYPE_NAMES.get(kind, "a number or null")
+            raise DamagedManifestError(
+                f"{path} is damaged: {where} {key!r} must be {want}, got {_describe(data[key])}"
+            )
+
+
+def _check_structure(path: Path, data: dict[str, Any]) -> None:
+    """Every field a reader indexes has the type the format gives it, and every file name
+    is the one the format defines (so no entry can point outside the pack)."""
+    _check_fields(path, "the manifest", data, _TOP_TYPES)
+    _check_fields(path, "'model'", data["model"], _MODEL_TYPES)
+    fmt = data["audio_format"]
+    for i, c in enumerate(data["creatures"]):
+        _check_fields(path, f"creatures[{i}]", c, _CREATURE_TYPES, _OPTIONAL_TYPES)
+        if c["id"] != creature_id(c["index"]) or c["resource"] != f"{c['id']}.tres":
+            raise DamagedManifestError(
+                f"{path} is damaged: creatures[{i}] id/resource {c['id']!r}/{c['resource']!r} "
+                f"do not fit index {c['index']}"
+            )
+        if not all(isinstance(sid, str) for sid in c["sounds"]):
+            raise DamagedManifestError(f"{path} is damaged: creatures[{i}] 'sounds' is not ids")
+    for i, snd in enumerate(data["sounds"]):
+        _check_fields(path, f"sounds[{i}]", snd, _SOUND_TYPES, _OPTIONAL_TYPES)
+        if not _SOUND_ID.match(snd["id"]) or snd["file"] != f"{AUDIO_DIR}/{snd['id']}.{fmt}":
+            raise DamagedManifestError(
+                f"{path} is damaged: sounds[{i}] id/file {snd['id']!r}/{snd['file']!r} are not "
+                f"a pack's names ({AUDIO_DIR}/creature_NNN_vMM.{fmt})"
+            )
+    shard = data.get("shard")
+    if shard is not None:
+        _check_fields(path, "'shard'", shard, {"index": int, "count": int})
+
+
+def read_manifest(path: str | Path, *, structure: bool = True) -> dict[str, Any]:
     """Read and sanity-check a manifest (or shard manifest).
+
+    Args:
+        path: the manifest file.
+        structure: also check every field's JSON type and every file name
+            (:class:`DamagedManifestError`); ``False`` only asks "is this ours?", which is
+            what ``--force`` needs before it replaces a damaged pack.
 
     Raises:
         PackError: unreadable, not JSON, not a MockingBot pack, or a newer format version.
+        DamagedManifestError: ours, but a field has the wrong type or names a foreign file
+            (``"sounds": "x"`` crashed resume, mutate and verify).
     """
     path = Path(path)
     try:
@@ -247,5 +376,7 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
         )
     for key in ("creatures", "sounds", "arguments", "model", "spec"):
         if key not in data:
-            raise PackError(f"{path}: manifest lacks {key!r}")
+            raise DamagedManifestError(f"{path}: manifest lacks {key!r}")
+    if structure:
+        _check_structure(path, data)
     return data

@@ -17,6 +17,13 @@ TINY_SPEC = SpectrogramSpec(
     sr=8000, n_fft=128, win_length=128, hop_length=32, clip_samples=4096, n_frames=128, n_bins=64
 )
 
+#: Model metadata that is valid JSON of the wrong type: (key, value) for make_tiny_onnx.
+WRONG_JSON_METADATA = [
+    ("mbot.dataset", "[1,2]"),
+    ("mbot.dataset", '"hello"'),
+    ("mbot.exporter", "123"),
+]
+
 
 @pytest.fixture
 def rng() -> np.random.Generator:

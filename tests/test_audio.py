@@ -20,8 +20,10 @@ A wrong signal (another pitch, silence, a shifted copy) fails every one of these
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -468,3 +470,59 @@ def test_permission_denied_is_unreadable_even_as_root(
     with pytest.raises(AudioLoadError) as err:
         load_audio(path, sr=SR)
     assert (err.value.reason, err.value.detail) == ("unreadable", "permission denied")
+
+
+# ---------------------------------------------------------------------------- hostile names
+def test_a_latin1_file_name_decodes_like_any_other(tmp_path: Path, meow: np.ndarray) -> None:
+    """Linux file names are bytes; a Latin-1 ``café.wav`` reads back with a surrogate."""
+    raw = os.fsencode(tmp_path) + b"/caf\xe9.wav"
+    with open(raw, "wb") as fh:
+        sf.write(fh, meow, SR, format="WAV", subtype="PCM_16")
+    path = Path(os.fsdecode(raw))
+    assert "\udce9" in str(path)
+    assert probe(path).frames == meow.size
+    y = load_audio(path, sr=SR)
+    assert y.size == meow.size and np.corrcoef(y, remove_dc(meow))[0, 1] > 0.999
+
+
+def _wav_with_fmt(tmp_path: Path, meow: np.ndarray, *, channels: int, rate: int) -> Path:
+    path = tmp_path / f"c{channels}-r{rate}.wav"
+    sf.write(path, meow, SR, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    fmt_at = data.index(b"fmt ") + 8
+    struct.pack_into("<HI", data, fmt_at + 2, channels, rate)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_0_hz_header_says_so(tmp_path: Path, meow: np.ndarray) -> None:
+    path = _wav_with_fmt(tmp_path, meow, channels=1, rate=0)
+    with pytest.raises(AudioLoadError) as err:
+        load_audio(path, sr=SR)
+    assert err.value.reason == "unreadable"
+    assert err.value.detail == "the header declares a sample rate of 0 Hz"
+    assert "SF_INFO" not in str(err.value)
+
+
+@pytest.mark.skipif("MP3" not in sf.available_formats(), reason="libsndfile without MP3")
+def test_a_damaged_mp3_is_judged_without_decoder_noise_on_stderr(
+    tmp_path: Path, meow: np.ndarray, capfd: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "good.mp3"
+    sf.write(good, meow, SR, format="MP3")
+    data = good.read_bytes()
+    damaged = tmp_path / "damaged.mp3"  # the second half is noise: libmpg123 resyncs, loudly
+    damaged.write_bytes(data[: len(data) // 2] + np.random.default_rng(1).bytes(3000))
+    garbage = tmp_path / "garbage.mp3"  # an ID3 tag, then nothing MPEG
+    garbage.write_bytes(b"ID3" + bytes(7) + np.random.default_rng(0).bytes(20000))
+    capfd.readouterr()
+    for path in (damaged, garbage):  # usable or not: the verdict is the only output
+        with contextlib.suppress(AudioLoadError):
+            load_audio(path, sr=SR)
+    with pytest.raises(AudioLoadError) as err:
+        load_audio(garbage, sr=SR)
+    assert err.value.reason == "unreadable"
+    assert "regular file" not in err.value.detail  # libsndfile's "(possibly a pipe?)"
+    assert capfd.readouterr().err == ""
+    print("still here", file=sys.stderr)  # fd 2 works again afterwards
+    assert "still here" in capfd.readouterr().err

@@ -478,3 +478,59 @@ def test_permission_denied_on_a_sub_folder_is_rejected_even_as_root(
     assert [(r.path.name, r.reason) for r in ds.rejected] == [("locked", "unreadable")]
     with pytest.raises(AudioLoadError, match="locked"):
         load_dataset(tmp_path, spec=SPEC16K, strict=True)
+
+
+# ---------------------------------------------------------------------------- odd entries
+@pytest.mark.skipif(os.name != "posix", reason="fifos and symlinks")
+def test_entries_that_are_not_files_are_named_with_what_they_are(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    root = tmp_path / "odd"
+    root.mkdir()
+    sf.write(root / "good.wav", synth_meow(sr=SR, seconds=0.4), SR)
+    (root / "sub").mkdir()
+    (root / "loop.wav").symlink_to("loop.wav")
+    (root / "gone.wav").symlink_to("nowhere.wav")
+    os.mkfifo(root / "pipe.wav")
+    os.mkfifo(root / "control")
+    (root / "null.wav").symlink_to(os.devnull)
+    (root / "elsewhere").symlink_to("sub")
+    (root / ".wav").mkdir()
+    sf.write(root / ".wav" / "hidden.wav", synth_meow(sr=SR, seconds=0.4), SR)
+    ds = load_dataset(root, spec=TINY_SPEC)
+    rejected = {r.path.name: (r.reason, r.detail) for r in ds.rejected}
+    assert rejected == {
+        "gone.wav": ("unreadable", "dangling link (to nowhere.wav, which does not exist)"),
+        "loop.wav": ("unreadable", "symbolic link loop"),
+        "null.wav": ("unreadable", "link to a device, not a file"),
+        "pipe.wav": ("unreadable", "named pipe (FIFO), not a file"),
+    }
+    skipped = {k.path.name: k.why for k in ds.skipped}
+    assert skipped == {
+        ".wav": "hidden folder (its name starts with '.')",
+        "control": "named pipe (FIFO), not a file",
+        "elsewhere": "link to a folder (not followed)",
+    }
+    assert [f.path.name for f in ds.files] == ["good.wav"]
+    result = runner.invoke(_app(), ["dataset", "inspect", str(root)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for name, why in [*((n, d) for n, (_, d) in rejected.items()), *skipped.items()]:
+        line = next(ln for ln in result.stdout.splitlines() if f" {name} " in ln)
+        assert why in line
+    data = json.loads(runner.invoke(_app(), ["dataset", "inspect", str(root), "--json"]).stdout)
+    assert {k["path"] for k in data["skipped"]} == {".wav", "control", "elsewhere"}
+
+
+def test_a_latin1_file_name_is_usable_and_its_features_cache(tmp_path: Path) -> None:
+    from conftest import write_meows
+    from mockingbot.trainer.data import load_features
+
+    root = write_meows(tmp_path / "meows", 8)
+    raw = os.fsencode(root / "call_00.wav")
+    os.rename(raw, os.fsencode(root) + b"/caf\xe9.wav")
+    ds = load_dataset(root, spec=TINY_SPEC)
+    assert not ds.rejected and len(ds.files) == 8
+    assert "caf\udce9.wav" in {f.path.name for f in ds.files}
+    first = load_features(root, spec=TINY_SPEC, cache_dir=tmp_path / "cache")
+    again = load_features(root, spec=TINY_SPEC, cache_dir=tmp_path / "cache")
+    assert len(first) == len(again) == 8 and len(list((tmp_path / "cache").glob("*.npy"))) == 1

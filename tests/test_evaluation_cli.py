@@ -178,3 +178,30 @@ def test_help_lists_examples_and_the_floor_default() -> None:
     assert result.exit_code == 0
     assert "mbot evaluate packs/demo --reference" in result.stdout
     assert f"default {FLOOR_REPEATS}" in result.stdout
+
+
+@pytest.mark.parametrize("name", ["report.md", "fake.png", "folder"])
+def test_plot_never_overwrites_a_file_that_is_not_a_png(
+    folders: dict[str, Path], tmp_path: Path, name: str
+) -> None:
+    target = tmp_path / name
+    if name == "folder":
+        target.mkdir()
+    else:
+        target.write_text("# my notes, not a plot\n")
+    args = [str(folders["renders"]), "--reference", str(folders["data"]), "--plot", str(target)]
+    line = _one_error_line(_run(*args))
+    assert "--plot" in line and str(target) in line
+    if name != "folder":
+        assert target.read_text() == "# my notes, not a plot\n"
+        assert "is not a PNG image" in line
+
+
+def test_plot_replaces_an_earlier_plot(folders: dict[str, Path], tmp_path: Path) -> None:
+    target = tmp_path / "eval.png"
+    target.write_bytes(PNG_SIGNATURE + b"an old plot")
+    args = [str(folders["renders"]), "--reference", str(folders["data"]), "--plot", str(target)]
+    result = _run(*args, "--floor-repeats", "1", "--json")
+    assert result.exit_code == 0, result.output
+    data = target.read_bytes()
+    assert data.startswith(PNG_SIGNATURE) and b"an old plot" not in data

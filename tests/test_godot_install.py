@@ -435,3 +435,63 @@ def test_mbot_subprocess_installs_and_fails_cleanly(tmp_path: Path) -> None:
     )
     assert bad.returncode == 2
     assert "project.godot" in _one_error_line(bad.stderr)
+
+
+# ------------------------------------------------------------------------- odd project files
+BOM = "\ufeff"
+
+
+@pytest.mark.parametrize(
+    "plugins",
+    [OTHER_PLUGINS, ""],
+    ids=["other-plugins", "empty-list"],
+)
+def test_a_byte_order_mark_and_an_editor_plugins_section_are_kept(
+    tmp_path: Path, plugins: str
+) -> None:
+    """With a BOM the edit landed one character early: a newline eaten, a ')' doubled."""
+    text = BOM + MINIMAL.replace(
+        "[rendering]", f"[editor_plugins]\n\nenabled=PackedStringArray({plugins})\n\n[rendering]"
+    )
+    project = make_project(tmp_path / "game", text)
+    install(project)
+    data = (project / "project.godot").read_bytes()
+    new = ", ".join(p for p in (plugins, f'"{PLUGIN_CFG_RES}"') if p)
+    assert data.decode("utf-8") == text.replace(
+        f"PackedStringArray({plugins})", f"PackedStringArray({new})"
+    )
+    assert data.startswith(BOM.encode("utf-8"))
+    report = install(project)  # the next run reads the file and changes nothing
+    assert not report.changed and (project / "project.godot").read_bytes() == data
+
+
+def test_a_latin1_project_godot_is_refused_in_one_line(tmp_path: Path) -> None:
+    project = tmp_path / "game"
+    project.mkdir()
+    raw = MINIMAL.replace('"Forest"', '"Forêt"').encode("latin-1")
+    (project / "project.godot").write_bytes(raw)
+    result = CliRunner().invoke(_app(), ["godot", "install", str(project)])
+    assert result.exit_code == 2
+    line = _one_error_line(result.stderr)
+    assert "is not UTF-8 text (byte 0xea on line 7)" in line and "iconv" in line
+    assert not (project / "addons").exists()
+    assert (project / "project.godot").read_bytes() == raw
+
+
+def test_a_symlinked_project_godot_stays_a_link_and_its_target_is_updated(
+    tmp_path: Path,
+) -> None:
+    real = tmp_path / "dotfiles" / "forest.godot"
+    real.parent.mkdir()
+    real.write_text(MINIMAL, encoding="utf-8")
+    real.chmod(0o640)
+    project = tmp_path / "game"
+    project.mkdir()
+    (project / "project.godot").symlink_to(real)
+    report = install(project)
+    assert report.plugin_enabled
+    assert (project / "project.godot").is_symlink()
+    assert (project / "project.godot").resolve() == real.resolve()
+    assert PLUGIN_CFG_RES in enabled_plugins(real.read_text(encoding="utf-8"))
+    assert real.stat().st_mode & 0o777 == 0o640
+    assert not [p for p in real.parent.iterdir() if p != real]  # no temporary file left

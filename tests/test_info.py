@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from conftest import TINY_SPEC, make_tiny_onnx
+from conftest import TINY_SPEC, WRONG_JSON_METADATA, make_tiny_onnx
 from mockingbot.cli.main import app
 from mockingbot.errors import ModelError
 from mockingbot.export.info import model_info
@@ -149,3 +149,16 @@ def test_info_runs_without_tensorflow_or_onnx(tiny_model: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["mockingbot"]["latent_dim"] == 8
+
+
+@pytest.mark.parametrize(("key", "value"), WRONG_JSON_METADATA)
+def test_metadata_of_the_wrong_json_type_is_a_warning_not_a_traceback(
+    tmp_path: Path, key: str, value: str
+) -> None:
+    path = make_tiny_onnx(tmp_path / "odd.onnx", metadata={key: value})
+    for args in ([], ["--json"]):
+        result = CliRunner().invoke(app, ["info", str(path), *args])
+        assert result.exit_code == 0, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        warning = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+        assert len(warning) == 1 and f"{key} must be a JSON object" in warning[0]

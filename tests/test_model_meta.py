@@ -125,3 +125,37 @@ def test_unknown_data_context_is_refused_by_name() -> None:
     props[PREFIX + "data_context"] = "forest"
     with pytest.raises(ModelError, match="data context 'forest'"):
         ModelMeta.from_props(props, source="m.onnx")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("dataset", "[1,2]", "mbot.dataset must be a JSON object, got a list"),
+        ("dataset", '"hello"', "mbot.dataset must be a JSON object, got text"),
+        ("dataset", "null", "mbot.dataset must be a JSON object, got null"),
+        ("exporter", "123", "mbot.exporter must be a JSON object, got a number"),
+        ("dataset", '{"name": ["x"]}', "mbot.dataset field 'name' must be text"),
+        ("dataset", '{"attribution": {"by": "x"}}', "field 'attribution' must be text"),
+        ("dataset", '{"clips": "many"}', "field 'clips' must be a non-negative integer"),
+        ("dataset", '{"clips": -3}', "field 'clips' must be a non-negative integer"),
+        ("exporter", '{"mockingbot": 1}', "mbot.exporter field 'mockingbot' must be text"),
+        ("training_steps", "-5", "training_steps must be a non-negative integer"),
+        ("latent_dim", "1000000000", "latent_dim must be between 1 and"),
+    ],
+)
+def test_metadata_of_the_wrong_json_type_is_refused_at_load(
+    key: str, value: str, message: str
+) -> None:
+    props = ModelMeta(spec=TINY_SPEC, latent_dim=8).to_props()
+    props[PREFIX + key] = value
+    with pytest.raises(ModelError, match=message) as info:
+        ModelMeta.from_props(props, source="m.onnx")
+    assert str(info.value).startswith("m.onnx: ") and "\n" not in str(info.value)
+
+
+def test_known_record_fields_of_the_right_types_and_free_extras_load() -> None:
+    props = ModelMeta(spec=TINY_SPEC, latent_dim=8).to_props()
+    props[PREFIX + "dataset"] = '{"name": "n", "clips": 3, "files": 0, "notes": [1, 2]}'
+    props[PREFIX + "exporter"] = '{"opset": 17, "ema": true, "precision": "fp32"}'
+    meta = ModelMeta.from_props(props)
+    assert meta.dataset["notes"] == [1, 2] and meta.exporter["ema"] is True

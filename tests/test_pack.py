@@ -10,6 +10,7 @@ import dataclasses
 import io
 import json
 import os
+import re
 import shutil
 import stat
 import tracemalloc
@@ -838,3 +839,67 @@ def test_sounds_of_recording_context_models_are_cut_to_their_calls(
     assert model.meta.data_context == (context or "call")
     P.render_pack(model, tmp_path / "pack", P.PackSettings(count=3))
     assert seen == [cut] * 3
+
+
+# ---------------------------------------------------------------------------- damaged manifests
+def _damage(manifest: dict, how: str) -> None:
+    """Break one field of a parsed manifest the way a hand edit or a bad tool would."""
+    if how == "sounds-text":
+        manifest["sounds"] = "x"
+    elif how == "creatures-object":
+        manifest["creatures"] = {"id": "creature_000"}
+    elif how == "sound-text":
+        manifest["sounds"][0] = "creature_000_v00"
+    elif how == "sound-no-sha":
+        del manifest["sounds"][1]["sha256"]
+    elif how == "file-outside":
+        manifest["sounds"][0]["file"] = "../../outside.wav"
+    elif how == "creature-sounds-text":
+        manifest["creatures"][0]["sounds"] = "all"
+    elif how == "size-text":
+        manifest["creatures"][0]["size"] = "big"
+    elif how == "model-text":
+        manifest["model"] = "tiny"
+    elif how == "sample-rate-float":
+        manifest["sample_rate"] = 16000.5
+    elif how == "phase-text":
+        manifest["sounds"][0]["phase_sc_db"] = "good"
+
+
+DAMAGE = [
+    ("sounds-text", "the manifest 'sounds' must be a list"),
+    ("creatures-object", "the manifest 'creatures' must be a list"),
+    ("sound-text", 'sounds[0] is "creature_000_v00", not an object'),
+    ("sound-no-sha", "sounds[1] lacks 'sha256'"),
+    ("file-outside", "are not a pack's names"),
+    ("creature-sounds-text", "creatures[0] 'sounds' must be a list"),
+    ("size-text", "creatures[0] 'size' must be a number"),
+    ("model-text", "'model' must be an object"),
+    ("sample-rate-float", "'sample_rate' must be an integer"),
+    ("phase-text", "sounds[0] 'phase_sc_db' must be a number or null"),
+]
+
+
+@pytest.mark.parametrize(("how", "message"), DAMAGE, ids=[d[0] for d in DAMAGE])
+def test_a_damaged_manifest_is_refused_in_one_line_by_every_reader(
+    reference: Path, tmp_path: Path, model: GeneratorModel, how: str, message: str
+) -> None:
+    out = tmp_path / "pack"
+    shutil.copytree(reference, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    _damage(manifest, how)
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(fmt.DamagedManifestError, match=re.escape(message)) as err:
+        fmt.read_manifest(out / "manifest.json")
+    assert "\n" not in str(err.value) and str(out / "manifest.json") in str(err.value)
+    with pytest.raises(PackError, match=f"{re.escape(message)}.*pass --force"):
+        P.render_pack(model, out, SETTINGS, resume=True)
+    with pytest.raises(PackError, match=re.escape(message)):
+        P.mutate_sound(model, out, "creature_000_v01", count=1)
+    (problem,) = P.verify_pack(out)
+    assert message in problem
+    assert not (tmp_path / "outside.wav").exists()
+    # --force knows the damaged manifest is ours and renders the pack again
+    P.render_pack(model, out, SETTINGS, force=True)
+    assert P.verify_pack(out) == []
+    assert _tree(out) == _tree(reference)

@@ -6,6 +6,8 @@ the same bytes, and rendering never imports TensorFlow.
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
 import signal
@@ -14,10 +16,11 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from conftest import make_tiny_onnx
+from conftest import WRONG_JSON_METADATA, make_tiny_onnx
 from mockingbot.cli.main import app
 from mockingbot.runtime import model as model_mod
 
@@ -42,6 +45,22 @@ def _one_error_line(result) -> str:
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error:")
     return lines[0]
+
+
+def _error_after_progress(result) -> str:
+    """The one ``error:`` line of a command that failed after its progress bar started."""
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and not isinstance(result.exception, OSError)
+    (line,) = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+    return line
+
+
+def _rendered(model_path: Path, out: Path, *pack_args: str) -> list:
+    """Render a pack into ``out`` (3 sounds unless told); its arguments, to run again."""
+    args = ["render-pack", *(pack_args or ("--count", "3")), "--model", model_path, "--out", out]
+    result = _mbot(*args)
+    assert result.exit_code == 0, result.output
+    return args
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -301,3 +320,224 @@ print("ok")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
     assert (tmp_path / "p" / "manifest.json").exists()
+
+
+@pytest.mark.parametrize(("key", "value"), WRONG_JSON_METADATA)
+def test_metadata_of_the_wrong_json_type_fails_before_any_file_is_written(
+    tmp_path: Path, key: str, value: str
+) -> None:
+    model = make_tiny_onnx(tmp_path / "odd.onnx", metadata={key: value})
+    out = tmp_path / "pack"
+    line = _one_error_line(_mbot("render-pack", "--count", "3", "--model", model, "--out", out))
+    assert f"{key} must be a JSON object" in line and str(model) in line
+    assert not out.exists()
+
+
+def _spec_json(**changes: int) -> str:
+    """TINY_SPEC's JSON with some values replaced, bypassing the spec's own checks."""
+    from conftest import TINY_SPEC
+
+    return json.dumps({**TINY_SPEC.to_dict(), **changes}, sort_keys=True)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"sr": 10**12},
+        {"sr": 1},
+        {"sr": 2**70},
+        {"clip_samples": 10**12},
+        {"n_fft": 2**31},
+    ],
+    ids=["sr-1e12", "sr-1", "sr-2^70", "clip-1e12", "nfft-2^31"],
+)
+def test_a_lying_spec_fails_in_one_line_before_the_pack_folder_exists(
+    tmp_path: Path, changes: dict[str, int]
+) -> None:
+    model = make_tiny_onnx(tmp_path / "liar.onnx", metadata={"mbot.spec": _spec_json(**changes)})
+    out = tmp_path / "pack"
+    line = _one_error_line(_mbot("render-pack", "--count", "4", "--model", model, "--out", out))
+    assert str(model) in line and f"spec.{next(iter(changes))}" in line
+    assert not out.exists()
+    info = runner.invoke(app, ["info", str(model)])
+    assert info.exit_code == 0 and "spec." in info.stderr  # shown, with the reason, not used
+
+
+def test_verify_refuses_a_pack_of_empty_sounds(model_path: Path, tmp_path: Path) -> None:
+    """What a spec with sr=10**12 once produced: 0-frame WAVs whose sha256s all matched."""
+    import hashlib
+
+    import soundfile as sf
+
+    out = tmp_path / "p"
+    assert _mbot("render-pack", "--count", "2", "--model", model_path, "--out", out).exit_code == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    for s in manifest["sounds"]:
+        sf.write(out / s["file"], np.zeros(0, np.float32), 16000, subtype="PCM_16")
+        s["sha256"] = hashlib.sha256((out / s["file"]).read_bytes()).hexdigest()
+    manifest["sounds"][1]["duration_s"] = 0.0
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    result = _mbot("pack", "verify", out)
+    assert result.exit_code == 1
+    assert "audio/creature_000_v00.wav holds no audio frames" in result.stdout
+    assert "audio/creature_000_v01.wav is an empty sound" in result.stdout
+    assert "2 problem(s)" in result.stderr
+
+
+def test_an_output_that_disagrees_with_the_spec_stops_before_any_file_is_touched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A symbolic output dim passes the load check; one trial row must catch the lie."""
+    path = make_tiny_onnx(tmp_path / "liar.onnx", metadata={"mbot.spec": _spec_json(n_frames=64)})
+    # what a model with symbolic output dims looks like to the load check: nothing to compare
+    monkeypatch.setattr(model_mod.GeneratorModel, "_check_signature", lambda *args: None)
+    out = tmp_path / "pack"
+    line = _one_error_line(_mbot("render-pack", "--count", "2", "--model", path, "--out", out))
+    assert "model returned shape [1, 128, 64], expected [1, 64, 64]" in line
+    assert not out.exists()
+
+
+def test_absurd_thread_counts_are_capped_to_the_usable_cores(
+    model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--threads 100000 used to hang (onnxruntime starts every thread it is given)."""
+    from mockingbot.cli import render as render_cli
+
+    monkeypatch.setattr(render_cli, "_usable_cores", lambda: 2)
+    started = time.perf_counter()
+    result = _mbot(
+        "render-pack", "--count", "4", "--threads", "100000", "--model", model_path,
+        "--out", tmp_path / "p",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert time.perf_counter() - started < 60
+    assert "--threads 100000 is more than the 2 usable CPU cores; using 2" in result.stderr
+    loaded = render_cli._load_model(model_path, 100000)
+    assert loaded.threads == 2
+    assert render_cli._load_model(model_path, 1).threads == 1
+    help_text = _mbot("render-pack", "--help").stdout
+    assert "capped" in help_text
+
+
+def test_a_manifest_whose_sounds_are_text_fails_cleanly_in_every_command(
+    model_path: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "p"
+    args = _rendered(model_path, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["sounds"] = "x"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    line = _one_error_line(_mbot(*args, "--resume"))
+    assert "'sounds' must be a list" in line and "--force" in line
+    line = _one_error_line(_mbot("mutate", "creature_000_v00", "--pack", out, "-m", model_path))
+    assert "'sounds' must be a list" in line
+    verify = _mbot("pack", "verify", out)
+    assert verify.exit_code == 1 and "'sounds' must be a list" in verify.stdout
+    assert verify.exception is None or isinstance(verify.exception, SystemExit)
+    assert _mbot(*args, "--force").exit_code == 0
+    assert _mbot("pack", "verify", out).exit_code == 0
+
+
+def _full_disk(room: int):
+    """A ``Path.write_bytes`` that lets ``room`` writes through, then writes half of each
+    file and fails with ENOSPC, as a full file system does."""
+    real = Path.write_bytes
+    left = [room]
+
+    def write_bytes(path: Path, data: bytes) -> int:
+        if left[0] > 0:
+            left[0] -= 1
+            return real(path, data)
+        real(path, data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    return write_bytes
+
+
+def test_a_full_disk_stops_a_render_in_one_line_and_resume_finishes_it(
+    model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clean = tmp_path / "clean"
+    assert _mbot("render-pack", *PACK_ARGS, "--model", model_path, "--out", clean).exit_code == 0
+    out = tmp_path / "full"
+    args = ["render-pack", *PACK_ARGS, "--model", model_path, "--out", out]
+    monkeypatch.setattr(Path, "write_bytes", _full_disk(room=9))
+    line = _error_after_progress(_mbot(*args))
+    assert f"cannot write the pack {out}: No space left on device; free some space" in line
+    assert "--resume" in line
+    assert not (out / "manifest.json").exists()
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+    journal = [json.loads(x) for x in (out / ".mbot-progress.jsonl").read_text().splitlines()]
+    listed = {e["sound"]["file"]: e["sound"]["sha256"] for e in journal[1:]}
+    for audio in (out / "audio").iterdir():  # what is there is whole, and journaled
+        assert listed[f"audio/{audio.name}"] == hashlib.sha256(audio.read_bytes()).hexdigest()
+    monkeypatch.setattr(Path, "write_bytes", _full_disk(room=0))  # still full
+    assert "No space left on device" in _error_after_progress(_mbot(*args, "--resume"))
+    monkeypatch.undo()  # space freed
+    done = _mbot(*args, "--resume")
+    assert done.exit_code == 0, done.output
+    assert _tree(out) == _tree(clean)
+
+
+def test_a_full_disk_stops_mutate_in_one_line_and_keeps_the_pack(
+    model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "p"
+    assert _mbot("render-pack", "--count", "3", "--model", model_path, "--out", out).exit_code == 0
+    before = (out / "manifest.json").read_bytes()
+    monkeypatch.setattr(Path, "write_bytes", _full_disk(room=1))
+    line = _error_after_progress(
+        _mbot("mutate", "creature_000_v01", "--pack", out, "-n", "3", "-m", model_path)
+    )
+    assert "No space left on device; free some space, then run mutate again" in line
+    assert (out / "manifest.json").read_bytes() == before
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_force_on_a_pack_with_a_users_file_names_what_is_in_the_way(
+    model_path: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "p"
+    args = _rendered(model_path, out)
+    (out / "my notes.txt").write_text("keep me")
+    (out / "audio" / "my take.wav").write_bytes(b"mine")
+    line = _one_error_line(_mbot(*args, "--force"))
+    assert "holds a MockingBot pack plus files mbot did not write" in line
+    assert "audio/my take.wav, my notes.txt" in line and "move them out" in line
+    assert (out / "my notes.txt").read_text() == "keep me"
+    assert _mbot("pack", "verify", out).exit_code == 0  # the pack itself is untouched
+
+
+def test_resume_of_a_finished_pack_renders_deleted_files_again(
+    model_path: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "p"
+    args = _rendered(model_path, out, *PACK_ARGS)
+    clean = _tree(out)
+    for rel in ("audio/creature_001_v02.wav", "thumbs/creature_002_v00.png", "index.html"):
+        (out / rel).unlink()
+    (out / "creature_000.tres").unlink()
+    result = _mbot(*args, "--resume")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("2 sounds rendered, 12 already done")
+    assert _tree(out) == clean
+    again = _mbot(*args, "--resume")
+    assert again.exit_code == 0 and again.stdout.startswith("0 sounds rendered, 14 already done")
+    tres = out / "creature_002.tres"
+    tres.write_text(tres.read_text() + "; tuned by hand\n")  # a side file the user edited
+    (out / "audio" / "creature_002_v01.wav").unlink()
+    assert _mbot(*args, "--resume").exit_code == 0
+    assert tres.read_text().endswith("; tuned by hand\n")
+    assert _tree(out)["audio/creature_002_v01.wav"] == clean["audio/creature_002_v01.wav"]
+
+
+def test_resume_of_a_finished_pack_refuses_an_altered_file(
+    model_path: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "p"
+    args = _rendered(model_path, out, *PACK_ARGS)
+    edited = out / "audio" / "creature_000_v01.wav"
+    edited.write_bytes(edited.read_bytes()[:-100])  # the user trimmed it
+    line = _one_error_line(_mbot(*args, "--resume"))
+    assert "audio/creature_000_v01.wav changed after rendering" in line and "--force" in line
+    assert len(edited.read_bytes()) > 0 and not (out / ".mbot-progress.jsonl").exists()

@@ -47,6 +47,14 @@ def test_seed_2022_matches_the_prototype_grid() -> None:
         ({"window": "kaiser"}, "window"),
         ({"top_db": 1}, "top_db"),
         ({"version": 99}, "version"),
+        # lying sizes from a model's metadata (issue 17, items 5-6)
+        ({"sr": 10**12}, "spec.sr must be between 1000 and 192000 Hz"),
+        ({"sr": 1}, "spec.sr must be between"),
+        ({"sr": 2**70}, "spec.sr must be between"),
+        ({"clip_samples": 10**12}, "spec.clip_samples must give a clip of 0.01 to 60 s"),
+        ({"clip_samples": 16}, "spec.clip_samples must give a clip"),
+        ({"n_fft": 2**31}, "spec.n_fft must be at most 65536"),
+        ({"hop_length": 1, "clip_samples": 8000 * 30}, "STFT grid"),
     ],
 )
 def test_impossible_values_are_rejected_with_their_name(changes: dict, fragment: str) -> None:

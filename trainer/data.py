@@ -44,7 +44,9 @@ def _cache_key(dataset: Dataset, spec: SpectrogramSpec, context: str) -> str:
     if context != "call":  # "call" keys stay as they were, so old caches still match
         h.update(f"context={context}|".encode())
     for clip in dataset.clips:
-        h.update(f"{clip.source}|{clip.start_s:.6f}|".encode())
+        # surrogateescape: a file name that is not UTF-8 hashes as its bytes (same key as
+        # before for every UTF-8 name) instead of raising UnicodeEncodeError
+        h.update(f"{clip.source}|{clip.start_s:.6f}|".encode("utf-8", "surrogateescape"))
         h.update(np.ascontiguousarray(clip.y[:: max(1, clip.y.size // 64)]).tobytes())
     return h.hexdigest()[:16]
 

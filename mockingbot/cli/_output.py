@@ -2,6 +2,14 @@
 
 Results go to stdout, errors, hints and progress to stderr. Rich tables and progress bars
 are for humans; ``--json`` commands print plain JSON on stdout and nothing decorative.
+
+Every string these consoles print is shown exactly as it is: rich markup (``[red]``,
+``[/]``, ``[link=...]``) and emoji codes (``:cat:``) are not interpreted, because the
+strings are mostly user input (file and folder names, model names from metadata) and a
+name such as ``[/]x.wav`` would otherwise crash the output or vanish from it. Our own
+styling is built from :class:`rich.text.Text` pieces (:func:`fail`, :func:`warn`). Names
+holding bytes that are not UTF-8 (a Latin-1 file name on Linux) are shown with those bytes
+as ``\\xe9`` escapes instead of crashing the terminal's encoder.
 """
 
 from __future__ import annotations
@@ -11,22 +19,61 @@ import sys
 from typing import Any, NoReturn
 
 from rich.console import Console
+from rich.text import Text
 
-__all__ = ["console", "err_console", "fail", "print_json", "progress"]
+__all__ = ["console", "err_console", "fail", "print_json", "printable", "progress", "warn"]
 
-console = Console()
-err_console = Console(stderr=True)
+
+def printable(text: object) -> str:
+    """``text`` as a string any UTF-8 terminal can show.
+
+    File names read from disk carry undecodable bytes as lone surrogates
+    (``os.fsdecode``); writing those to a UTF-8 stream raises. They become ``\\xNN``.
+
+    Examples:
+        >>> printable("caf\\udce9.wav")
+        'caf\\\\xe9.wav'
+        >>> printable("[/]x.wav")
+        '[/]x.wav'
+    """
+    text = str(text)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # a surrogate that no file name decoding made
+            return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+class _LiteralConsole(Console):
+    """A console that prints every string literally: no markup, no emoji codes."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:  # type: ignore[override]
+        # Every string a table cell, title or print() holds passes through here.
+        kwargs["markup"] = False
+        kwargs["emoji"] = False
+        return super().render_str(printable(text), **kwargs)
+
+
+console: Console = _LiteralConsole(markup=False, emoji=False)
+err_console: Console = _LiteralConsole(stderr=True, markup=False, emoji=False)
+
+
+def _labelled(label: str, style: str, message: object) -> Text:
+    return Text.assemble((label, style), " ", printable(" ".join(str(message).split())))
 
 
 def fail(message: str, *, code: int = 2) -> NoReturn:
     """Print ``error: message`` on one line to stderr and exit with ``code``."""
-    from rich.markup import escape
-
-    # Messages quote user input, paths and shapes ("[batch, 64]", "mockingbot[train]"):
-    # escape them so rich does not read brackets as markup and silently drop them.
-    line = escape(" ".join(str(message).split()))
-    err_console.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+    err_console.print(_labelled("error:", "bold red", message), highlight=False, soft_wrap=True)
     raise SystemExit(code)
+
+
+def warn(message: str) -> None:
+    """Print ``warning: message`` on one line to stderr (the command goes on)."""
+    err_console.print(_labelled("warning:", "yellow", message), highlight=False, soft_wrap=True)
 
 
 def print_json(data: Any) -> None:

@@ -32,6 +32,7 @@ Examples:
   mbot dataset inspect ~/sounds/meows --preset seed-2022
 
 Sub-folders are searched too. Hidden files and non-audio files (README, images) are ignored.
+Links to folders, dangling links, pipes and devices are named but never opened.
 
 Rejection reasons: unreadable, empty, silent, non-finite, too short, not audio.
 
@@ -74,6 +75,8 @@ def _print_report(summary: dict[str, Any], descriptions: dict[str, str]) -> None
     overview.add_row("usable", str(summary["usable"]))
     overview.add_row("rejected", str(summary["rejected"]))
     overview.add_row("non-audio files ignored", str(summary["ignored"]))
+    if summary["skipped"]:
+        overview.add_row("other entries skipped", str(len(summary["skipped"])))
     overview.add_row(
         "clips it would yield",
         f"{summary['clips']} × {summary['clip_s']:.3f} s @ {summary['sr']} Hz",
@@ -119,6 +122,13 @@ def _print_report(summary: dict[str, Any], descriptions: dict[str, str]) -> None
         for r in summary["rejected_files"]:
             rejected.add_row(r["path"], r["reason"], r["detail"])
         console.print(rejected)
+    if summary["skipped"]:
+        skipped = Table(title="Skipped (not files)", title_justify="left")
+        skipped.add_column("entry", overflow="fold")
+        skipped.add_column("what it is", overflow="fold")
+        for k in summary["skipped"]:
+            skipped.add_row(k["path"], k["why"])
+        console.print(skipped)
 
 
 @dataset_app.command("inspect", epilog=_EPILOG, no_args_is_help=True)

@@ -18,6 +18,8 @@ __all__ = ["evaluate", "register"]
 
 #: Name of the plot written inside GENERATED unless --plot says otherwise.
 DEFAULT_PLOT_NAME = "evaluation.png"
+#: The first bytes of every PNG file: an existing --plot target must start with them.
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: A best-classifier accuracy this far below 0.5 means the classifiers were fooled by
 #: twins: generated clips nearly identical to reference clips.
 _BELOW_CHANCE = 0.1
@@ -34,8 +36,30 @@ Examples:
   mbot evaluate packs/demo --reference data/ --no-plot
 
 GENERATED is a pack folder (its manifest.json lists the sounds) or any folder of audio.
-The plot is a regenerated artefact: an existing evaluation.png is replaced.
+The plot is a regenerated artefact: an existing PNG at the plot path is replaced; any
+other existing file there is refused, never overwritten.
 """
+
+
+def _check_plot_path(path: Path) -> None:
+    """Refuse a plot path that holds something other than an earlier plot (a PNG).
+
+    The plot is regenerated, so an old PNG may be replaced; a typo such as
+    ``--plot report.md`` must not silently destroy the user's file.
+    """
+    if path.is_dir():
+        fail(f"--plot: {path} is a folder; give the PNG file to write, e.g. {path / 'eval.png'}")
+    if path.exists():
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(len(_PNG_SIGNATURE))
+        except OSError as exc:
+            fail(f"--plot: cannot read the existing {path} ({exc.strerror or exc})")
+        if head != _PNG_SIGNATURE:
+            fail(
+                f"--plot: {path} exists and is not a PNG image; mbot replaces only an earlier "
+                "plot: choose another path or move that file"
+            )
 
 
 def _fmt(value: float) -> str:
@@ -120,6 +144,8 @@ def evaluate(
         fail(f"--plot: folder {plot_path.parent} does not exist")
     if not no_plot and plot_path is None:
         plot_path = Path(generated) / DEFAULT_PLOT_NAME
+    if not no_plot:
+        _check_plot_path(plot_path)
     try:
         with progress(transient=True) as bar:
             tasks: dict[str, object] = {}

@@ -71,7 +71,6 @@ def _human_bytes(n: int) -> str:
 
 
 def _print_summary(result) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
     from mockingbot.export.parity import N_PARITY
@@ -92,17 +91,17 @@ def _print_summary(result) -> None:
     if meta.is_waveform:
         n = meta.spec.clip_samples
         rows += [
-            ("noise input", escape(f"{meta.noise_input_name} [batch, {n}], N(0, 1)")),
+            ("noise input", f"{meta.noise_input_name} [batch, {n}], N(0, 1)"),
             (
                 "output",
-                escape(f"waveform {meta.output_name} [batch, {n}] at {meta.spec.sr} Hz")
-                + " (no phase retrieval)",
+                f"waveform {meta.output_name} [batch, {n}] at {meta.spec.sr} Hz"
+                " (no phase retrieval)",
             ),
         ]
         detail = f"relative RMS {p['rel_rms']:.2g}"
     else:
         shape = f"[batch, {meta.spec.n_frames}, {meta.spec.n_bins}]"
-        rows.append(("output", escape(f"spectrogram {shape}")))
+        rows.append(("output", f"spectrogram {shape}"))
         detail = f"max {p['max_db']:.3g} dB"
     rows += [
         ("size", _human_bytes(result.size_bytes)),

@@ -13,7 +13,7 @@ import typer
 
 from ..errors import MockingBotError
 from ..godot_project import DEFAULT_PACKS_FOLDER, InstallReport, addon_source_dir, install
-from ._output import console, err_console, fail, print_json
+from ._output import console, fail, print_json, warn
 
 __all__ = ["addon_path_command", "install_command", "register"]
 
@@ -56,7 +56,7 @@ godot_app = typer.Typer(
 
 def _print_report(report: InstallReport) -> None:
     for warning in report.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        warn(warning)
     addon = f"{len(report.addon_written)} files written, {report.addon_unchanged} unchanged"
     if report.addon_removed:
         addon += f", {len(report.addon_removed)} old files removed"

@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from ._output import console, err_console, print_json
+from ._output import console, print_json, warn
 
 __all__ = ["register"]
 
@@ -45,9 +45,7 @@ _SPEC_ORDER = (
 
 
 def _shape(shape: list[Any]) -> str:
-    from rich.markup import escape
-
-    return escape("[" + ", ".join(str(d) for d in shape) + "]")
+    return "[" + ", ".join(str(d) for d in shape) + "]"
 
 
 def _size(n: int) -> str:
@@ -144,16 +142,9 @@ def info(
     else:
         _print_info(facts)
     if facts["mockingbot_error"]:
-        err_console.print(
-            f"[yellow]warning:[/] {facts['mockingbot_error']}", highlight=False, soft_wrap=True
-        )
+        warn(facts["mockingbot_error"])
     if facts["content_hash_ok"] is False:
-        err_console.print(
-            "[yellow]warning:[/] the graph or weights changed after export "
-            "(mbot.content_hash does not match)",
-            highlight=False,
-            soft_wrap=True,
-        )
+        warn("the graph or weights changed after export (mbot.content_hash does not match)")
 
 
 def register(app: typer.Typer) -> None:

@@ -148,7 +148,7 @@ def train(
     if not resume:
         runs.prepare_run_dir(out, resume=False, force=force)
     err_console.print(
-        f"[bold]mbot train[/] preset={cfg.name} generator={cfg.model.generator} "
+        f"mbot train preset={cfg.name} generator={cfg.model.generator} "
         f"output={cfg.model.output} data={cfg.data.context} "
         f"steps={cfg.train.steps} batch={cfg.train.batch_size} → {out}",
         highlight=False,
