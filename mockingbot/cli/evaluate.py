@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from ..errors import MockingBotError
-from ._output import console, err_console, fail, print_json, progress
+from ._output import console, err_console, fail, print_json, progress, stage_bars
 
 __all__ = ["evaluate", "register"]
 
@@ -134,19 +134,12 @@ def evaluate(
         plot_path = Path(generated) / DEFAULT_PLOT_NAME
     try:
         with progress(transient=True) as bar:
-            tasks: dict[str, object] = {}
-
-            def on_progress(stage: str, done: int, total: int) -> None:
-                if stage not in tasks:
-                    tasks[stage] = bar.add_task(stage, total=total, rate="", status="")
-                bar.update(tasks[stage], completed=done)
-
             result = run_evaluation(
                 Path(generated),
                 Path(reference),
                 seed=seed,
                 floor_repeats=floor_repeats,
-                on_progress=on_progress,
+                on_progress=stage_bars(bar),
             )
         if not no_plot:
             plot(result, plot_path)

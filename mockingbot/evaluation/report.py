@@ -11,7 +11,8 @@ burst_hiss_share`).
 benchmarks use it). :func:`plot` draws the result as a PNG.
 
 Contents: :class:`EvaluationResult`, :data:`METRIC_INFO`, :func:`evaluate`,
-:func:`evaluate_features`, :func:`generated_files`, :func:`reference_files`, :func:`plot`.
+:func:`evaluate_features`, :func:`metric_values`, :func:`generated_files`,
+:func:`reference_files`, :func:`plot`.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ __all__ = [
     "evaluate",
     "evaluate_features",
     "generated_files",
+    "metric_values",
     "plot",
     "reference_files",
 ]
@@ -214,6 +216,32 @@ def _require(n: int, what: str, where: object, rejected: Sequence[tuple[Path, st
     )
 
 
+def metric_values(
+    X_gen: np.ndarray, X_ref: np.ndarray, groups_ref: Sequence[str], *, seed: int = 0
+) -> dict[str, float]:
+    """Every metric of :data:`METRIC_INFO` between a generated set and the reference.
+
+    The numbers :func:`evaluate_features` reports, without the floors: a benchmark scoring
+    several generated sets against one reference computes the floors once
+    (:func:`mockingbot.evaluation.metrics.real_floor` with ``seed`` gives the same ones).
+
+    Args:
+        X_gen: generated features [n_gen, dims].
+        X_ref: reference features [n_ref, dims].
+        groups_ref: one recording-group label per reference clip.
+        seed: seeds the C2ST subsampling and folds.
+    """
+    groups = [str(g) for g in groups_ref]
+    scores = metrics.c2st_scores(X_ref, X_gen, seed=seed)
+    return {
+        "c2st": max(scores.values()),
+        **{f"c2st_{k}": v for k, v in scores.items()},
+        "frechet": metrics.frechet_distance(X_ref, X_gen),
+        "novelty": metrics.novelty_ratio(X_gen, X_ref, groups),
+        "diversity": metrics.diversity_ratio(X_gen, X_ref),
+    }
+
+
 def evaluate_features(
     X_gen: np.ndarray,
     X_ref: np.ndarray,
@@ -258,14 +286,7 @@ def evaluate_features(
         raise DataError(f"reference {reference} needs clips from at least two recording groups")
     burst_hiss = _burst_hiss(loud_generated, loud_reference, len(X_gen), len(X_ref))
     total = 1 + floor_repeats
-    scores = metrics.c2st_scores(X_ref, X_gen, seed=seed)
-    values = {
-        "c2st": max(scores.values()),
-        **{f"c2st_{k}": v for k, v in scores.items()},
-        "frechet": metrics.frechet_distance(X_ref, X_gen),
-        "novelty": metrics.novelty_ratio(X_gen, X_ref, groups),
-        "diversity": metrics.diversity_ratio(X_gen, X_ref),
-    }
+    values = metric_values(X_gen, X_ref, groups, seed=seed)
     if on_progress is not None:
         on_progress("metrics", 1, total)
     per_split: list[dict[str, metrics.FloorEstimate]] = []
