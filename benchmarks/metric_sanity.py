@@ -41,6 +41,7 @@ import numpy as np
 
 from mockingbot.dataset import group_of, load_dataset, scan_audio_files
 from mockingbot.evaluation import features, metrics
+from mockingbot.evaluation.report import metric_values
 from mockingbot.spec import PRESETS
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "catmeows"
@@ -64,17 +65,6 @@ def fm_meow(rng: np.random.Generator, *, sr: int) -> np.ndarray:
     phase = 2.0 * np.pi * np.cumsum(f0) / sr
     y = env * np.sin(phase + rng.uniform(*FM_INDEX) * env * np.sin(phase))
     return y + FM_NOISE * rng.standard_normal(t.size)
-
-
-def _score(X_gen: np.ndarray, X_ref: np.ndarray, groups: list[str], seed: int) -> dict:
-    scores = metrics.c2st_scores(X_ref, X_gen, seed=seed)
-    return {
-        "c2st": max(scores.values()),
-        **{f"c2st_{k}": v for k, v in scores.items()},
-        "frechet": metrics.frechet_distance(X_ref, X_gen),
-        "novelty": metrics.novelty_ratio(X_gen, X_ref, groups),
-        "diversity": metrics.diversity_ratio(X_gen, X_ref),
-    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         ("training clips, context recording", recordings),
     ):
         X_gen = np.stack([features.clip_features(y, sr) for y in gen])
-        rows[name] = _score(X_gen, X_real, groups, args.seed)
+        rows[name] = metric_values(X_gen, X_real, groups, seed=args.seed)
 
     from rich.console import Console
     from rich.table import Table

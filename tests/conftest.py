@@ -48,6 +48,27 @@ def synth_meow(
     return (0.5 * env * y + 0.005 * rng.standard_normal(t.size)).astype(np.float32)
 
 
+def burst_then_hiss(
+    sr: int = 8000,
+    *,
+    burst_s: float = 0.15,
+    hiss_s: float = 1.5,
+    hiss_db: float = 30.0,
+    f0: float = 600.0,
+    seed: int = 0,
+) -> np.ndarray:
+    """A short tone burst followed by a long noise tail ``hiss_db`` below the burst (RMS).
+
+    The shape a generator makes when it paints a quiet noise floor where a call should go on.
+    """
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(sr * burst_s)) / sr
+    burst = 0.5 * np.sin(2 * np.pi * f0 * t)
+    hiss_rms = 0.5 / np.sqrt(2.0) * 10.0 ** (-hiss_db / 20.0)
+    hiss = hiss_rms * rng.standard_normal(int(sr * hiss_s))
+    return np.concatenate([burst, hiss]).astype(np.float32)
+
+
 def make_tiny_onnx(
     path: Path,
     *,

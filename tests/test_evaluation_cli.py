@@ -13,7 +13,7 @@ import pytest
 import soundfile as sf
 from typer.testing import CliRunner
 
-from conftest import synth_meow
+from conftest import burst_then_hiss, synth_meow
 from mockingbot.cli.main import app
 from mockingbot.evaluation.report import FLOOR_REPEATS, MIN_CLIPS
 
@@ -133,6 +133,23 @@ def test_pack_manifest_decides_which_files_count(folders: dict[str, Path]) -> No
     assert data["counts"]["generated"] == 12
     assert data["plot"] is None
     assert not (pack / "evaluation.png").exists()
+
+
+def test_burst_hiss_share_is_in_the_table_and_the_json(folders: dict[str, Path]) -> None:
+    mixed = folders["root"] / "mixed"
+    mixed.mkdir()
+    for i in range(12):  # 4 of 12 are a short burst and a long quiet tail
+        y = burst_then_hiss(SR, seed=i) if i % 3 == 0 else synth_meow(seed=100 + i)
+        sf.write(mixed / f"g{i:02d}.wav", y, SR, subtype="PCM_16")
+    args = (str(mixed), "-r", str(folders["data"]), "--no-plot", "--floor-repeats", "1")
+    table = _run(*args)
+    assert table.exit_code == 0, table.output
+    line = next(x for x in table.stdout.splitlines() if x.startswith("Burst + hiss share"))
+    assert "generated 0.33  real 0.00" in line
+    data = json.loads(_run(*args, "--json").stdout)
+    assert data["burst_hiss"]["generated"] == pytest.approx(4 / 12)
+    assert data["burst_hiss"]["reference"] == 0.0
+    assert data["burst_hiss"]["max_loud_fraction"] == 0.25
 
 
 def test_missing_folders_fail_with_one_line(folders: dict[str, Path], tmp_path: Path) -> None:

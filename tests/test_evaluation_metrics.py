@@ -14,10 +14,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import synth_meow
+from conftest import burst_then_hiss, synth_meow
 from mockingbot.errors import AudioLoadError, ParameterError
 from mockingbot.evaluation import features as F
 from mockingbot.evaluation import metrics as M
+from mockingbot.evaluation.report import evaluate_features
 
 SR = F.ANALYSIS_SR
 N_GROUPS = 6
@@ -154,6 +155,69 @@ def test_features_for_files_sets_aside_unusable_files(tmp_path: Path) -> None:
     assert [p for p, _ in rejected] == [silent, junk]
     assert rejected[0][1].startswith("silent")
     assert calls[-1] == (5, 5) and len(calls) == 5
+
+
+# --------------------------------------------------------------------------- burst + hiss
+@pytest.mark.parametrize("hiss_db", [25.0, 30.0, 35.0])
+def test_a_short_burst_then_quiet_noise_is_burst_hiss(hiss_db: float) -> None:
+    y = burst_then_hiss(SR, burst_s=0.15, hiss_s=1.5, hiss_db=hiss_db, seed=int(hiss_db))
+    frac = F.clip_loud_fraction(y, SR)
+    # the tail is kept by the 40-dB trim, so the burst's ~0.15 s + one frame is ~1/9 of it
+    assert 0.05 < frac < F.BURST_HISS_MAX_LOUD
+    assert M.burst_hiss_share(np.array([frac])) == 1.0
+
+
+def test_a_sustained_tone_and_a_meow_are_not_burst_hiss() -> None:
+    t = np.arange(int(1.5 * SR)) / SR
+    tone = np.sin(2 * np.pi * 500 * t) * np.minimum(1.0, np.minimum(t, t[-1] - t) / 0.02)
+    assert F.clip_loud_fraction(tone, SR) > 0.95
+    assert F.clip_loud_fraction(synth_meow(seconds=1.0, seed=3), SR) > 0.6
+
+
+def test_loud_fraction_ignores_silence_padding_and_level() -> None:
+    y = burst_then_hiss(SR, seed=1)
+    padded = np.concatenate([np.zeros(SR), 0.01 * y, np.zeros(2 * SR)])
+    assert F.clip_loud_fraction(padded, SR) == pytest.approx(F.clip_loud_fraction(y, SR), abs=0.02)
+
+
+def test_burst_hiss_share_over_a_set(tmp_path: Path) -> None:
+    paths = []
+    for i in range(10):
+        y = burst_then_hiss(SR, seed=i) if i % 4 == 0 else synth_meow(seed=i)  # i = 0, 4, 8
+        paths.append(tmp_path / f"c{i}.wav")
+        sf.write(paths[-1], y, SR)
+    measured = F.measure_files(paths)
+    assert M.burst_hiss_share(measured.loud) == pytest.approx(0.3)
+    assert measured.loud[4] == pytest.approx(F.clip_loud_fraction(F.load_clip(paths[4]), SR))
+    np.testing.assert_array_equal(measured.X[4], F.clip_features(F.load_clip(paths[4]), SR))
+
+
+def test_burst_hiss_share_rejects_empty_or_broken_input() -> None:
+    with pytest.raises(ParameterError):
+        M.burst_hiss_share(np.array([]))
+    with pytest.raises(ParameterError):
+        M.burst_hiss_share(np.array([0.1, np.nan]))
+
+
+def test_evaluate_features_reports_burst_hiss_beside_the_real_share(train, fresh) -> None:
+    _, X, groups = train
+    loud_ref = np.full(len(X), 0.9)
+    loud_ref[:6] = 0.1  # 6 of 48 real clips
+    loud_gen = np.full(len(fresh), 0.1)
+    r = evaluate_features(
+        fresh, X, groups, floor_repeats=1, loud_generated=loud_gen, loud_reference=loud_ref
+    )
+    assert r.burst_hiss == {"generated": 1.0, "reference": 0.125}
+    assert r.to_dict()["burst_hiss"]["reference"] == 0.125
+    plain = evaluate_features(fresh, X, groups, floor_repeats=1)
+    assert plain.burst_hiss is None and plain.to_dict()["burst_hiss"] is None
+    assert plain.metrics == r.metrics  # the share moves no other number
+    with pytest.raises(ParameterError, match="together"):
+        evaluate_features(fresh, X, groups, floor_repeats=1, loud_generated=loud_gen)
+    with pytest.raises(ParameterError, match="one value per clip"):
+        evaluate_features(
+            fresh, X, groups, floor_repeats=1, loud_generated=loud_gen[:5], loud_reference=loud_ref
+        )
 
 
 # --------------------------------------------------------------------------- C2ST

@@ -16,12 +16,22 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from rich.console import Console
 from rich.text import Text
 
-__all__ = ["console", "err_console", "fail", "print_json", "printable", "progress", "warn"]
+__all__ = [
+    "console",
+    "err_console",
+    "fail",
+    "print_json",
+    "printable",
+    "progress",
+    "stage_bars",
+    "warn",
+]
 
 
 def printable(text: object) -> str:
@@ -108,3 +118,19 @@ def progress(*, transient: bool = False):  # -> rich.progress.Progress
         console=err_console,
         transient=transient,
     )
+
+
+def stage_bars(bar) -> Callable[[str, int, int], None]:
+    """An ``on_progress(stage, done, total)`` callback drawing one bar per stage on ``bar``.
+
+    Long jobs report several stages (files featurised, then metrics ...); each gets its own
+    row the first time it reports, so the user sees which part is slow.
+    """
+    tasks: dict[str, Any] = {}
+
+    def on_progress(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total, rate="", status="")
+        bar.update(tasks[stage], completed=done)
+
+    return on_progress

@@ -1,7 +1,8 @@
 """``mbot evaluate``: measure generated sounds against the real data they should pass for.
 
 Prints a table of offline metrics (classifier two-sample test, Fréchet distance, novelty
-and diversity ratios), each beside its real-vs-real floor, and writes a PNG plot.
+and diversity ratios), each beside its real-vs-real floor, then the share of "burst + hiss"
+clips (a short burst, then a long quiet tail) in each set, and writes a PNG plot.
 The features and metrics are documented in :mod:`mockingbot.evaluation`.
 """
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import typer
 
 from ..errors import MockingBotError
-from ._output import console, err_console, fail, print_json, progress
+from ._output import console, err_console, fail, print_json, progress, stage_bars
 
 __all__ = ["evaluate", "register"]
 
@@ -66,6 +67,15 @@ def _fmt(value: float) -> str:
     return f"{value:.3f}" if abs(value) < 100 else f"{value:.1f}"
 
 
+def _burst_hiss_line(shares: dict[str, float]) -> str:
+    """The burst + hiss shares as one labelled line (the real set's own share: no floor)."""
+    return (
+        f"Burst + hiss share  generated {shares['generated']:.2f}  real "
+        f"{shares['reference']:.2f} (lower or ≈ real is good; loud part under a quarter of "
+        f"the trimmed clip)"
+    )
+
+
 def _print_table(result, plot_path: Path | None) -> None:
     from rich.table import Table
 
@@ -89,6 +99,8 @@ def _print_table(result, plot_path: Path | None) -> None:
             style=style,
         )
     console.print(table)
+    if result.burst_hiss is not None:
+        console.print(_burst_hiss_line(result.burst_hiss), highlight=False)
     rej_g, rej_r = len(result.rejected_generated), len(result.rejected_reference)
     console.print(
         f"generated: {result.n_generated} clips ({rej_g} unusable) from {result.generated}\n"
@@ -148,19 +160,12 @@ def evaluate(
         _check_plot_path(plot_path)
     try:
         with progress(transient=True) as bar:
-            tasks: dict[str, object] = {}
-
-            def on_progress(stage: str, done: int, total: int) -> None:
-                if stage not in tasks:
-                    tasks[stage] = bar.add_task(stage, total=total, rate="", status="")
-                bar.update(tasks[stage], completed=done)
-
             result = run_evaluation(
                 Path(generated),
                 Path(reference),
                 seed=seed,
                 floor_repeats=floor_repeats,
-                on_progress=on_progress,
+                on_progress=stage_bars(bar),
             )
         if not no_plot:
             plot(result, plot_path)

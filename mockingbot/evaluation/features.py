@@ -31,14 +31,23 @@ Pipeline for one clip (:func:`clip_features`):
      cannot see phase; periodicity can. Phase-retrieval artefacts (a buzz at the frame rate,
      smeared partials) change it while leaving band energies almost untouched.
 
-Contents: :func:`clip_features`, :func:`features_for_files`, :func:`mel_filterbank`
-(the metric's settings of :func:`mockingbot.spectral.mel_filterbank`),
-:func:`preprocess`, the constants, :data:`FEATURE_NAMES`, :data:`FEATURE_VERSION`,
+Beside the vector, one per-clip measure that is not a feature (so it moves no metric):
+the *loud fraction* (:func:`loud_fraction`), the share of the trimmed clip's frames within
+:data:`LOUD_RANGE_DB` of its loudest frame. A clip whose loud part covers less than
+:data:`BURST_HISS_MAX_LOUD` of it is a "burst + hiss" clip: a short burst followed by a long
+quiet tail (a generator that paints noise where a call should go on makes these). Set
+averages of 125 numbers can hide such a shape; a count of clips cannot.
+
+Contents: :func:`clip_features`, :func:`features_for_files`, :func:`measure_files`,
+:func:`mel_filterbank` (the metric's settings of :func:`mockingbot.spectral.mel_filterbank`),
+:func:`preprocess`, :func:`frame_levels_db`, :func:`loud_fraction`,
+:func:`clip_loud_fraction`, the constants, :data:`FEATURE_NAMES`, :data:`FEATURE_VERSION`,
 :func:`describe`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -51,16 +60,23 @@ from ..errors import AudioLoadError, ParameterError
 
 __all__ = [
     "ANALYSIS_SR",
+    "BURST_HISS_MAX_LOUD",
     "FEATURE_NAMES",
     "FEATURE_VERSION",
     "FMAX_HZ",
     "HOP_LENGTH",
+    "LOUD_RANGE_DB",
     "N_FFT",
     "N_MELS",
+    "FileMeasures",
     "clip_features",
+    "clip_loud_fraction",
     "describe",
     "features_for_files",
+    "frame_levels_db",
     "load_clip",
+    "loud_fraction",
+    "measure_files",
     "mel_filterbank",
     "preprocess",
 ]
@@ -94,6 +110,11 @@ F0_MAX_HZ = 1600.0
 MIN_SAMPLES = N_FFT
 #: Peaks at or below this are silence (float audio in [-1, 1]; 16-bit LSB is 3e-5).
 SILENCE_PEAK = 1e-6
+#: A frame belongs to a clip's loud part when its level is within this of the loudest frame.
+LOUD_RANGE_DB = 20.0
+#: A clip whose loud part covers less than this share of its trimmed frames is
+#: "burst + hiss": most of what is left after trimming is a tail 20-40 dB down.
+BURST_HISS_MAX_LOUD = 0.25
 
 _EPS = 1e-12
 
@@ -147,6 +168,84 @@ def mel_filterbank(
 
 
 # --------------------------------------------------------------------------- one clip
+def frame_levels_db(y: np.ndarray) -> np.ndarray:
+    """RMS level in dB of every full :data:`N_FFT`-sample frame at :data:`HOP_LENGTH` hops.
+
+    The frames :func:`preprocess` trims by and :func:`loud_fraction` counts: one framing, so
+    "loud" and "trimmed" mean the same frames. No centring or padding: a padded edge frame
+    would read quieter than the audio it holds.
+
+    Args:
+        y: mono audio [samples], at least :data:`N_FFT` long.
+
+    Returns:
+        float64 [1 + (samples - N_FFT) // HOP_LENGTH] levels (dB re full-scale RMS 1).
+
+    Examples:
+        >>> frame_levels_db(np.ones(N_FFT + 2 * HOP_LENGTH)).round(6)
+        array([0., 0., 0.])
+    """
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim != 1 or y.size < N_FFT:
+        raise ParameterError(f"expected mono audio of at least {N_FFT} samples, got {y.shape}")
+    frames = np.lib.stride_tricks.sliding_window_view(y, N_FFT)[::HOP_LENGTH]
+    return 10.0 * np.log10(np.mean(frames**2, axis=1) + _EPS)
+
+
+def loud_fraction(y: np.ndarray, *, range_db: float = LOUD_RANGE_DB) -> float:
+    """Share of a trimmed clip's frames within ``range_db`` of its loudest frame.
+
+    A sustained call is loud most of its length (near 1); a short burst followed by a long
+    quiet tail is not (a clip below :data:`BURST_HISS_MAX_LOUD` counts as "burst + hiss").
+    Trimming first matters: leading and trailing silence would otherwise count as quiet.
+
+    Args:
+        y: audio already through :func:`preprocess` (8 kHz, silence trimmed).
+        range_db: how far below the loudest frame a frame still counts as loud.
+
+    Returns:
+        The fraction in (0, 1] (the loudest frame always counts).
+
+    Examples:
+        >>> t = np.arange(8000) / 8000
+        >>> loud_fraction(np.sin(2 * np.pi * 440 * t))
+        1.0
+    """
+    levels = frame_levels_db(y)
+    return float(np.mean(levels >= levels.max() - range_db))
+
+
+def _analysis_audio(y: np.ndarray, sr: int) -> np.ndarray:
+    """Check ``sr`` and ``y``, resample to :data:`ANALYSIS_SR`, :func:`preprocess`."""
+    if int(sr) != sr or sr <= 0:
+        raise ParameterError(f"sr must be a positive integer, got {sr!r}")
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim != 1:
+        raise ParameterError(f"expected mono audio [samples], got shape {y.shape}")
+    if sr != ANALYSIS_SR and y.size:
+        import soxr
+
+        y = soxr.resample(y, int(sr), ANALYSIS_SR, quality="HQ")
+    return preprocess(y)
+
+
+def clip_loud_fraction(y: np.ndarray, sr: int) -> float:
+    """:func:`loud_fraction` of one clip, prepared exactly as :func:`clip_features` prepares it.
+
+    Raises:
+        ParameterError: ``sr`` is not a positive integer or ``y`` is not 1-D.
+        AudioLoadError: the clip is empty, non-finite, silent or too short.
+
+    Examples:
+        >>> sr = 8000
+        >>> burst = np.sin(2 * np.pi * 600 * np.arange(sr // 10) / sr)
+        >>> hiss = 0.03 * np.random.default_rng(0).standard_normal(sr)
+        >>> clip_loud_fraction(np.concatenate([burst, hiss]), sr) < BURST_HISS_MAX_LOUD
+        True
+    """
+    return loud_fraction(_analysis_audio(y, sr))
+
+
 def preprocess(y: np.ndarray, *, path: object = "<array>") -> np.ndarray:
     """DC removal, silence trim and peak normalisation of 8 kHz mono audio.
 
@@ -173,8 +272,7 @@ def preprocess(y: np.ndarray, *, path: object = "<array>") -> np.ndarray:
         raise AudioLoadError(path, "silent")
     y = y / peak
     if y.size >= N_FFT:
-        frames = np.lib.stride_tricks.sliding_window_view(y, N_FFT)[::HOP_LENGTH]
-        rms_db = 10.0 * np.log10(np.mean(frames**2, axis=1) + _EPS)
+        rms_db = frame_levels_db(y)
         loud = np.flatnonzero(rms_db >= rms_db.max() - TRIM_TOP_DB)
         y = y[loud[0] * HOP_LENGTH : loud[-1] * HOP_LENGTH + N_FFT]
     if y.size < MIN_SAMPLES:
@@ -207,17 +305,11 @@ def clip_features(y: np.ndarray, sr: int) -> np.ndarray:
         >>> clip_features(np.sin(2 * np.pi * 440 * t), 8000).shape
         (125,)
     """
-    if int(sr) != sr or sr <= 0:
-        raise ParameterError(f"sr must be a positive integer, got {sr!r}")
-    y = np.asarray(y, dtype=np.float64)
-    if y.ndim != 1:
-        raise ParameterError(f"expected mono audio [samples], got shape {y.shape}")
-    if sr != ANALYSIS_SR and y.size:
-        import soxr
+    return _features_of(_analysis_audio(y, sr))
 
-        y = soxr.resample(y, int(sr), ANALYSIS_SR, quality="HQ")
-    y = preprocess(y)
 
+def _features_of(y: np.ndarray) -> np.ndarray:
+    """The feature vector of audio already through :func:`preprocess`."""
     D = spectral.stft(y, n_fft=N_FFT, hop_length=HOP_LENGTH, window=WINDOW, center=True)
     P = np.abs(D) ** 2  # [frames, bins]
     ref = (spectral.get_window(WINDOW, N_FFT).sum() / 2.0) ** 2
@@ -252,30 +344,47 @@ def load_clip(path: Path) -> np.ndarray:
     return load_audio(path, sr=ANALYSIS_SR)
 
 
-def features_for_files(
+@dataclasses.dataclass(frozen=True)
+class FileMeasures:
+    """What :func:`measure_files` found in a list of files.
+
+    Attributes:
+        X: features, float64 [len(kept), 125], in the order of ``kept``.
+        loud: :func:`loud_fraction` of each kept file, float64 [len(kept)].
+        kept: the files that could be used.
+        rejected: ``(path, reason)`` of files that could not (unreadable, silent, too short ...).
+    """
+
+    X: np.ndarray
+    loud: np.ndarray
+    kept: list[Path]
+    rejected: list[tuple[Path, str]]
+
+
+def measure_files(
     paths: Sequence[Path],
     on_progress: Callable[[int, int], None] | None = None,
-) -> tuple[np.ndarray, list[Path], list[tuple[Path, str]]]:
-    """Features of many files; unusable files are set aside with a reason, never fatal.
+) -> FileMeasures:
+    """Features and loud fraction of many files, each decoded and trimmed once.
+
+    Unusable files are set aside with a reason, never fatal.
 
     Args:
         paths: audio files in any format :func:`mockingbot.audio.load_audio` reads (it
             rejects files shorter than 0.1 s or quieter than -70 dBFS).
         on_progress: called as ``on_progress(done, total)`` after each file.
-
-    Returns:
-        ``(X, kept_paths, rejected)``: ``X`` float64 [len(kept_paths), 125] in the order of
-        ``kept_paths``; ``rejected`` lists ``(path, reason)`` for files that could not be
-        used (unreadable, silent, too short ...).
     """
     rows: list[np.ndarray] = []
+    loud: list[float] = []
     kept: list[Path] = []
     rejected: list[tuple[Path, str]] = []
     total = len(paths)
     for i, path in enumerate(paths, 1):
         path = Path(path)
         try:
-            rows.append(clip_features(load_clip(path), ANALYSIS_SR))
+            y = _analysis_audio(load_clip(path), ANALYSIS_SR)
+            rows.append(_features_of(y))
+            loud.append(loud_fraction(y))
             kept.append(path)
         except AudioLoadError as exc:
             reason = exc.reason + (f" ({exc.detail})" if exc.detail else "")
@@ -283,4 +392,21 @@ def features_for_files(
         if on_progress is not None:
             on_progress(i, total)
     X = np.stack(rows) if rows else np.zeros((0, len(FEATURE_NAMES)))
-    return X, kept, rejected
+    return FileMeasures(X, np.asarray(loud, dtype=np.float64), kept, rejected)
+
+
+def features_for_files(
+    paths: Sequence[Path],
+    on_progress: Callable[[int, int], None] | None = None,
+) -> tuple[np.ndarray, list[Path], list[tuple[Path, str]]]:
+    """Features of many files; unusable files are set aside with a reason, never fatal.
+
+    :func:`measure_files` without the loud fractions.
+
+    Returns:
+        ``(X, kept_paths, rejected)``: ``X`` float64 [len(kept_paths), 125] in the order of
+        ``kept_paths``; ``rejected`` lists ``(path, reason)`` for files that could not be
+        used (unreadable, silent, too short ...).
+    """
+    m = measure_files(paths, on_progress)
+    return m.X, m.kept, m.rejected

@@ -18,6 +18,9 @@ yardstick.
   far above 1: off the data's manifold.
 - :func:`diversity_ratio` — mean pairwise distance within the generated set over the same
   within the real set. ≈ 1: as varied as the data; far below 1: mode collapse.
+- :func:`burst_hiss_share` — the share of a set's clips that are "burst + hiss" (their loud
+  part covers under a quarter of the trimmed clip: :func:`~mockingbot.evaluation.features.
+  loud_fraction`). Not a two-set metric: it is read beside the same share of the reference.
 - :func:`real_floor` — every metric between two random halves of the reference, repeated
   over several splits: what a perfect generator (fresh recordings of the same sources)
   would score with this many clips.
@@ -37,10 +40,12 @@ import scipy.linalg
 from scipy.spatial.distance import cdist, pdist
 
 from ..errors import ParameterError
+from .features import BURST_HISS_MAX_LOUD
 
 __all__ = [
     "C2ST_CLASSIFIERS",
     "FloorEstimate",
+    "burst_hiss_share",
     "c2st_accuracy",
     "c2st_scores",
     "diversity_ratio",
@@ -287,6 +292,32 @@ def diversity_ratio(X_gen: np.ndarray, X_real: np.ndarray) -> float:
     if real <= 0.0:
         raise ParameterError("all real clips have identical features; diversity is undefined")
     return float(pdist((X_gen - mu) / sd).mean()) / real
+
+
+def burst_hiss_share(loud: np.ndarray, *, max_loud: float = BURST_HISS_MAX_LOUD) -> float:
+    """Share of clips whose loud fraction is below ``max_loud``: the "burst + hiss" clips.
+
+    A generator that makes a short burst and then paints a long quiet noise tail can match
+    set averages of spectral features while few of its clips sound like a sustained call;
+    the count of such clips, next to the same count in the real set, shows it directly.
+
+    Args:
+        loud: per-clip :func:`~mockingbot.evaluation.features.loud_fraction` values [clips].
+        max_loud: a clip below this loud fraction counts.
+
+    Returns:
+        the share in [0, 1].
+
+    Examples:
+        >>> burst_hiss_share(np.array([0.1, 0.9, 0.8, 0.2]))
+        0.5
+    """
+    loud = np.asarray(loud, dtype=np.float64)
+    if loud.ndim != 1 or loud.size == 0:
+        raise ParameterError(f"loud must be a non-empty 1-D array, got shape {loud.shape}")
+    if not np.all(np.isfinite(loud)):
+        raise ParameterError("loud fractions must be finite")
+    return float(np.mean(loud < max_loud))
 
 
 # --------------------------------------------------------------------------- floor

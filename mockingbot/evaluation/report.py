@@ -4,12 +4,15 @@
 ``manifest.json`` or any folder of audio), computes the fixed features of
 :mod:`~mockingbot.evaluation.features`, every metric of
 :mod:`~mockingbot.evaluation.metrics` between the generated set and the whole reference,
-and the real-vs-real floor of each metric (random halves of the reference, repeated).
+and the real-vs-real floor of each metric (random halves of the reference, repeated), plus
+the share of "burst + hiss" clips in each set (:func:`~mockingbot.evaluation.metrics.
+burst_hiss_share`).
 :func:`evaluate_features` does the same on feature matrices already in memory (the
 benchmarks use it). :func:`plot` draws the result as a PNG.
 
 Contents: :class:`EvaluationResult`, :data:`METRIC_INFO`, :func:`evaluate`,
-:func:`evaluate_features`, :func:`generated_files`, :func:`reference_files`, :func:`plot`.
+:func:`evaluate_features`, :func:`metric_values`, :func:`generated_files`,
+:func:`reference_files`, :func:`plot`.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..dataset import group_of, scan_audio_files
-from ..errors import DataError, PackError
+from ..errors import DataError, PackError, ParameterError
 from ..fileio import atomic_path
 from . import features, metrics
 
@@ -36,6 +39,7 @@ __all__ = [
     "evaluate",
     "evaluate_features",
     "generated_files",
+    "metric_values",
     "plot",
     "reference_files",
 ]
@@ -96,6 +100,10 @@ class EvaluationResult:
         features: the feature settings (:func:`mockingbot.evaluation.features.describe`).
         X_generated: generated features [n_generated, dims] (for plots; not serialised).
         X_reference: reference features [n_reference, dims] (not serialised).
+        burst_hiss: share of "burst + hiss" clips, ``{"generated": g, "reference": r}``
+            (:func:`mockingbot.evaluation.metrics.burst_hiss_share`); the reference's own
+            share, not a split floor: real calls have some too. ``None`` when the per-clip
+            loud fractions were not given to :func:`evaluate_features`.
     """
 
     generated: str
@@ -111,6 +119,7 @@ class EvaluationResult:
     features: dict[str, Any]
     X_generated: np.ndarray = dataclasses.field(repr=False, compare=False)
     X_reference: np.ndarray = dataclasses.field(repr=False, compare=False)
+    burst_hiss: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (no feature matrices)."""
@@ -128,6 +137,13 @@ class EvaluationResult:
             "metrics": dict(self.metrics),
             "floors": {k: v.to_dict() for k, v in self.floors.items()},
             "ideal": {k: METRIC_INFO[k].ideal for k in self.metrics if k in METRIC_INFO},
+            "burst_hiss": None
+            if self.burst_hiss is None
+            else {
+                **self.burst_hiss,
+                "loud_range_db": features.LOUD_RANGE_DB,
+                "max_loud_fraction": features.BURST_HISS_MAX_LOUD,
+            },
             "rejected": {
                 "generated": [{"path": p, "reason": r} for p, r in self.rejected_generated],
                 "reference": [{"path": p, "reason": r} for p, r in self.rejected_reference],
@@ -200,6 +216,32 @@ def _require(n: int, what: str, where: object, rejected: Sequence[tuple[Path, st
     )
 
 
+def metric_values(
+    X_gen: np.ndarray, X_ref: np.ndarray, groups_ref: Sequence[str], *, seed: int = 0
+) -> dict[str, float]:
+    """Every metric of :data:`METRIC_INFO` between a generated set and the reference.
+
+    The numbers :func:`evaluate_features` reports, without the floors: a benchmark scoring
+    several generated sets against one reference computes the floors once
+    (:func:`mockingbot.evaluation.metrics.real_floor` with ``seed`` gives the same ones).
+
+    Args:
+        X_gen: generated features [n_gen, dims].
+        X_ref: reference features [n_ref, dims].
+        groups_ref: one recording-group label per reference clip.
+        seed: seeds the C2ST subsampling and folds.
+    """
+    groups = [str(g) for g in groups_ref]
+    scores = metrics.c2st_scores(X_ref, X_gen, seed=seed)
+    return {
+        "c2st": max(scores.values()),
+        **{f"c2st_{k}": v for k, v in scores.items()},
+        "frechet": metrics.frechet_distance(X_ref, X_gen),
+        "novelty": metrics.novelty_ratio(X_gen, X_ref, groups),
+        "diversity": metrics.diversity_ratio(X_gen, X_ref),
+    }
+
+
 def evaluate_features(
     X_gen: np.ndarray,
     X_ref: np.ndarray,
@@ -210,6 +252,8 @@ def evaluate_features(
     generated: str = "<generated>",
     reference: str = "<reference>",
     on_progress: ProgressFn | None = None,
+    loud_generated: np.ndarray | None = None,
+    loud_reference: np.ndarray | None = None,
 ) -> EvaluationResult:
     """All metrics and floors from feature matrices already computed.
 
@@ -222,10 +266,16 @@ def evaluate_features(
         generated: label stored in the result.
         reference: label stored in the result.
         on_progress: called as ``on_progress("metrics", done, total)``.
+        loud_generated: per-clip :func:`~mockingbot.evaluation.features.loud_fraction` of
+            the generated set, in the rows' order; with ``loud_reference`` it gives the
+            result's ``burst_hiss`` shares (both or neither).
+        loud_reference: the same for the reference.
 
     Raises:
         DataError: a set has fewer than :data:`MIN_CLIPS` clips, or the reference has fewer
             than two groups.
+        ParameterError: only one of the loud fractions is given, or its length does not
+            match its feature matrix.
     """
     X_gen = np.asarray(X_gen, dtype=np.float64)
     X_ref = np.asarray(X_ref, dtype=np.float64)
@@ -234,15 +284,9 @@ def evaluate_features(
     groups = [str(g) for g in groups_ref]
     if len(set(groups)) < 2:
         raise DataError(f"reference {reference} needs clips from at least two recording groups")
+    burst_hiss = _burst_hiss(loud_generated, loud_reference, len(X_gen), len(X_ref))
     total = 1 + floor_repeats
-    scores = metrics.c2st_scores(X_ref, X_gen, seed=seed)
-    values = {
-        "c2st": max(scores.values()),
-        **{f"c2st_{k}": v for k, v in scores.items()},
-        "frechet": metrics.frechet_distance(X_ref, X_gen),
-        "novelty": metrics.novelty_ratio(X_gen, X_ref, groups),
-        "diversity": metrics.diversity_ratio(X_gen, X_ref),
-    }
+    values = metric_values(X_gen, X_ref, groups, seed=seed)
     if on_progress is not None:
         on_progress("metrics", 1, total)
     per_split: list[dict[str, metrics.FloorEstimate]] = []
@@ -268,7 +312,25 @@ def evaluate_features(
         features=features.describe(),
         X_generated=X_gen,
         X_reference=X_ref,
+        burst_hiss=burst_hiss,
     )
+
+
+def _burst_hiss(
+    loud_gen: np.ndarray | None, loud_ref: np.ndarray | None, n_gen: int, n_ref: int
+) -> dict[str, float] | None:
+    """``{"generated": share, "reference": share}`` or ``None`` when neither set is given."""
+    if loud_gen is None and loud_ref is None:
+        return None
+    if loud_gen is None or loud_ref is None:
+        raise ParameterError("give loud_generated and loud_reference together, or neither")
+    for loud, n, name in ((loud_gen, n_gen, "loud_generated"), (loud_ref, n_ref, "loud_reference")):
+        if np.shape(loud) != (n,):
+            raise ParameterError(f"{name} must have one value per clip ({n}), got {np.shape(loud)}")
+    return {
+        "generated": metrics.burst_hiss_share(loud_gen),
+        "reference": metrics.burst_hiss_share(loud_ref),
+    }
 
 
 def evaluate(
@@ -312,25 +374,27 @@ def evaluate(
             return None
         return lambda done, total: on_progress(name, done, total)
 
-    X_gen, _, rej_gen = features.features_for_files(gen_paths, stage("generated"))
-    _require(len(X_gen), "generated folder", generated, rej_gen)
-    X_ref, kept_ref, rej_ref = features.features_for_files(ref_paths, stage("reference"))
-    _require(len(X_ref), "reference folder", reference, rej_ref)
-    groups = [group_of(p, reference) for p in kept_ref]
+    gen = features.measure_files(gen_paths, stage("generated"))
+    _require(len(gen.X), "generated folder", generated, gen.rejected)
+    ref = features.measure_files(ref_paths, stage("reference"))
+    _require(len(ref.X), "reference folder", reference, ref.rejected)
+    groups = [group_of(p, reference) for p in ref.kept]
     result = evaluate_features(
-        X_gen,
-        X_ref,
+        gen.X,
+        ref.X,
         groups,
         seed=seed,
         floor_repeats=floor_repeats,
         generated=str(generated),
         reference=str(reference),
         on_progress=on_progress,
+        loud_generated=gen.loud,
+        loud_reference=ref.loud,
     )
     return dataclasses.replace(
         result,
-        rejected_generated=tuple((str(p), r) for p, r in rej_gen),
-        rejected_reference=tuple((str(p), r) for p, r in rej_ref),
+        rejected_generated=tuple((str(p), r) for p, r in gen.rejected),
+        rejected_reference=tuple((str(p), r) for p, r in ref.rejected),
     )
 
 
@@ -358,7 +422,9 @@ def plot(result: EvaluationResult, path: Path, *, dpi: int = 120) -> Path:
     Left: every clip projected on the first two principal components of the standardised
     reference features (a linear projection: distances are honest, clusters are not
     invented). Right: one small bar chart per metric, generated vs the real-vs-real floor
-    (error bar: spread over splits), dashed line at the ideal value. Written atomically;
+    (error bar: spread over splits), dashed line at the ideal value. Far right, when the
+    result has them: the share of "burst + hiss" clips in the generated set and in the real
+    set (the real set's own share: it is not a metric with a floor). Written atomically;
     an existing file at ``path`` is replaced (it is a regenerated artefact).
 
     Args:
@@ -376,8 +442,9 @@ def plot(result: EvaluationResult, path: Path, *, dpi: int = 120) -> Path:
 
     path = Path(path)
     Pr, Pg, explained = _projection(result.X_reference, result.X_generated)
-    fig = plt.figure(figsize=(12, 5.5), layout="constrained")
-    grid = fig.add_gridspec(2, 4)
+    n_cols = 4 if result.burst_hiss is None else 5
+    fig = plt.figure(figsize=(3.0 * n_cols, 5.5), layout="constrained")
+    grid = fig.add_gridspec(2, n_cols)
     ax = fig.add_subplot(grid[:, :2])
     ax.scatter(Pr[:, 0], Pr[:, 1], s=12, alpha=0.6, c=_REAL_COLOUR, label="reference (real)")
     ax.scatter(Pg[:, 0], Pg[:, 1], s=12, alpha=0.6, c=_GEN_COLOUR, label="generated")
@@ -399,8 +466,23 @@ def plot(result: EvaluationResult, path: Path, *, dpi: int = 120) -> Path:
         if info.ideal is not None:
             bar_ax.axhline(info.ideal, color="black", linestyle="--", linewidth=1)
         bar_ax.set_title(f"{info.label.strip()}: {result.metrics[key]:.3g}", fontsize=10)
+    if result.burst_hiss is not None:
+        _burst_hiss_panel(fig.add_subplot(grid[:, 4]), result.burst_hiss)
     fig.suptitle("mbot evaluate  (dashed: ideal value)", fontsize=11)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi)
     plt.close(fig)
     return path
+
+
+def _burst_hiss_panel(ax, shares: dict[str, float]) -> None:
+    """Bars of the burst + hiss share: generated beside the real set's own share."""
+    bars = ax.bar(
+        ["generated", "real set"],
+        [shares["generated"], shares["reference"]],
+        color=[_GEN_COLOUR, _REAL_COLOUR],
+    )
+    ax.bar_label(bars, fmt="%.2f")
+    ax.set_ylim(0.0, 1.0)
+    ax.set_ylabel("share of clips")
+    ax.set_title(f"Burst + hiss share: {shares['generated']:.2f}\n(lower or ≈ real)", fontsize=10)
