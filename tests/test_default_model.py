@@ -30,6 +30,22 @@ def test_its_metadata_names_the_data_set_and_license() -> None:
     assert meta.dataset["license"] == "CC BY 4.0"
     assert "Ludovico" in meta.attribution and "10.5281/zenodo.4008297" in meta.attribution
     assert meta.dataset["clips"] >= 440
+    assert meta.dataset["files"] == 440  # issue 17 item 13: it once said 0
+
+
+def test_its_training_state_is_beside_it_small_and_at_the_same_step() -> None:
+    """The state training continues from (scripts/train-default-model.sh) is the model's own."""
+    import numpy as np
+
+    state = default_model_path().with_name("default-state.npz")
+    assert state.is_file() and state.stat().st_size <= 15 * 1024 * 1024
+    with np.load(state) as data:
+        info = json.loads(str(data["__info__"]))
+        names = set(data.files)
+    assert info["steps"] == GeneratorModel.load(None).meta.training_steps
+    assert info["dataset"]["name"] == "CatMeows"
+    for network in ("generator", "ema", "discriminator"):
+        assert any(n.startswith(f"{network}/") for n in names), network
 
 
 def test_render_pack_without_model_uses_it_and_credits_the_data(tmp_path: Path) -> None:

@@ -55,9 +55,11 @@ def test_the_shipped_default_model_reads_as_a_spectrogram_model() -> None:
     from mockingbot.runtime.model import default_model_path
 
     summary = read_model_summary(default_model_path().read_bytes())
-    assert PREFIX + "noise_input_name" not in summary.metadata
     meta = ModelMeta.from_props(summary.metadata)
     assert (meta.output, meta.phase, meta.is_waveform) == ("spectrogram", "pghi", False)
+    # the full-resolution generator: texture draws on the spec's grid as a second input
+    assert meta.takes_noise and meta.noise_input_name == "noise"
+    assert meta.noise_shape == (*meta.spec.shape, 2)
 
 
 def test_a_waveform_model_round_trips_through_its_props() -> None:

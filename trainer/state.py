@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from mockingbot.fileio import atomic_write_bytes
 
 __all__ = ["NETWORKS", "STATE_FORMAT", "apply_state", "read_state", "state_arrays", "write_state"]
 
@@ -58,16 +58,7 @@ def write_state(path: Path, arrays: Mapping[str, np.ndarray], info: Mapping[str,
     payload = {**arrays, _INFO: np.array(json.dumps({**info, "format": STATE_FORMAT}))}
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **payload)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(buffer.getvalue())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, buffer.getvalue())
     return path
 
 
