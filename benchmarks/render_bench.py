@@ -18,7 +18,11 @@ For each it prints sounds/s, the median spectral convergence of the audio agains
 generated magnitudes (dB, lower is better), peak RSS, and throughput ratios against (b) and (c).
 
 ``--pack-count N`` additionally times the whole ``mbot render-pack --count N`` command (a fresh
-process, files and all) with the same model, and reports its peak RSS.
+process, files and all) with the same model, and reports its peak RSS. With ``--against
+OLD.onnx`` it times the same command with that model too, alternating the two ``--repeat``
+times, and prints the ratio (the new default against the old one:
+``--model runtime/models/default.onnx --against old.onnx --pack-count 500``). ``--run`` may
+be left out to time only the packs.
 """
 
 from __future__ import annotations
@@ -81,9 +85,15 @@ run_dir, count, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 G, cfg, _, _ = load_generator(run_dir)
 spec = cfg.spec
 z = np.random.default_rng(0).standard_normal((count, cfg.model.latent_dim)).astype(np.float32)
-gen = tf.function(lambda x: G(x, training=False))
-gen(tf.constant(z[:1]))
-generate = lambda x: gen(tf.constant(x)).numpy()
+if len(G.inputs) > 1:  # a full-resolution generator: texture draws as its second input
+    dims = tuple(int(d) for d in G.inputs[1].shape[1:])
+    gen2 = tf.function(lambda x, n: G([x, n], training=False))
+    draw = lambda x: np.random.default_rng(len(x)).standard_normal((len(x), *dims), np.float32)
+    generate = lambda x: gen2(tf.constant(x), tf.constant(draw(x))).numpy()
+else:
+    gen = tf.function(lambda x: G(x, training=False))
+    generate = lambda x: gen(tf.constant(x)).numpy()
+generate(z[:1])
 t_ready = time.perf_counter()
 """
 )
@@ -157,11 +167,13 @@ def _pack(model: str, count: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--run", required=True, help="run folder (TensorFlow generator)")
+    ap.add_argument("--run", help="run folder or state file (TensorFlow generator)")
     ap.add_argument("--model", required=True, help="the same generator exported to ONNX")
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--pack-count", type=int, nargs="*", default=[], help="also time render-pack")
+    ap.add_argument("--against", help="another model to time render-pack with, for a ratio")
+    ap.add_argument("--repeat", type=int, default=2, help="render-pack timings per model")
     args = ap.parse_args()
     from mockingbot.export.info import model_info
 
@@ -172,6 +184,9 @@ def main() -> None:
             f"retrieval to compare; time it with: mbot render-pack --count N --model {args.model}"
         )
     n, b = str(args.count), str(args.batch)
+    if args.run is None:
+        _packs(args)
+        return
     rows = {
         "(a) runtime: onnxruntime + PGHI/fast GL": _child(_RUNTIME, args.model, n, b),
         "(b) TF + librosa griffinlim(32), per clip": _child(_LIBROSA, args.run, n, b),
@@ -191,12 +206,30 @@ def main() -> None:
         f"SC (a) {a['sc_median_db']:.1f} dB vs (b) {bb['sc_median_db']:.1f} dB "
         f"vs (c) {c['sc_median_db']:.1f} dB"
     )
+    _packs(args)
+
+
+def _packs(args: argparse.Namespace) -> None:
+    """Time ``render-pack`` for ``--model`` (and ``--against``), alternating, best of each."""
+    models = [args.model] + ([args.against] if args.against else [])
     for count in args.pack_count:
-        r = _pack(args.model, count)
-        print(
-            f"mbot render-pack --count {count}: {r['seconds']:.1f} s wall (whole process), "
-            f"peak RSS {r['peak_rss_mb']:.0f} MB"
-        )
+        best: dict[str, dict] = {}
+        for _ in range(max(1, args.repeat)):
+            for m in models:
+                r = _pack(m, count)
+                if m not in best or r["seconds"] < best[m]["seconds"]:
+                    best[m] = r
+        for m, r in best.items():
+            print(
+                f"mbot render-pack --count {count} --model {m}: {r['seconds']:.1f} s wall "
+                f"(best of {args.repeat}, whole process), peak RSS {r['peak_rss_mb']:.0f} MB"
+            )
+        if args.against:
+            new, old = best[args.model]["seconds"], best[args.against]["seconds"]
+            print(
+                f"render-pack {count}: {args.model} takes {new / old:.2f}x the time of "
+                f"{args.against}"
+            )
 
 
 if __name__ == "__main__":

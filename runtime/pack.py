@@ -785,10 +785,11 @@ def _check_model_output(model: GeneratorModel) -> None:
     finiteness of what comes out.
     """
     z = np.zeros((1, model.latent_dim), np.float32)
+    noise = model.noise_for([0])
     if model.is_waveform:
-        model.generate_audio(z, np.zeros((1, model.spec.clip_samples), np.float32))
+        model.generate_audio(z, noise)
     else:
-        model.generate(z)
+        model.generate(z, noise)
 
 
 def _check_batch_size(batch_size: object) -> int:

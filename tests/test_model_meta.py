@@ -87,18 +87,20 @@ def test_malformed_waveform_metadata_is_refused(changes: dict, message: str) -> 
         ModelMeta(**{**WAVE, **changes})
 
 
-@pytest.mark.parametrize(
-    ("changes", "message"),
-    [
-        ({"phase": "none"}, "phase method 'none' does not fit a spectrogram model"),
-        ({"noise_input_name": "noise"}, "only waveform models take a noise input"),
-    ],
-)
-def test_phase_none_and_a_noise_input_belong_to_waveform_models_only(
-    changes: dict, message: str
-) -> None:
-    with pytest.raises(ModelError, match=message):
-        ModelMeta(spec=TINY_SPEC, latent_dim=8, **changes)
+def test_phase_none_belongs_to_waveform_models_only() -> None:
+    with pytest.raises(ModelError, match="phase method 'none' does not fit a spectrogram model"):
+        ModelMeta(spec=TINY_SPEC, latent_dim=8, phase="none")
+
+
+def test_a_spectrogram_model_may_take_texture_noise_on_its_grid() -> None:
+    plain = ModelMeta(spec=TINY_SPEC, latent_dim=8)
+    assert not plain.takes_noise and plain.noise_shape is None
+    textured = ModelMeta(spec=TINY_SPEC, latent_dim=8, noise_input_name="noise")
+    assert textured.takes_noise and textured.noise_shape == (*TINY_SPEC.shape, 2)
+    props = textured.to_props()
+    assert ModelMeta.from_props(props) == textured
+    with pytest.raises(ModelError, match="both named"):
+        ModelMeta(spec=TINY_SPEC, latent_dim=8, noise_input_name="z")
 
 
 def test_from_props_refuses_a_waveform_model_without_its_noise_input_in_one_line() -> None:

@@ -60,7 +60,9 @@ def test_default_preset_resolves_with_the_shared_spec() -> None:
 
     cfg = resolve_config()
     assert cfg.spec == PRESETS["default"]
-    assert cfg.model.generator == "harmonic"
+    assert cfg.model.generator == "fullres"
+    assert resolve_config(preset="harmonic").model.generator == "harmonic"
+    assert resolve_config(preset="harmonic").spec == cfg.spec
     assert resolve_config(preset="seed-2022").spec == PRESETS["seed-2022"]
 
 
@@ -91,19 +93,25 @@ def _flat(tree: dict, prefix: str = "") -> dict:
     return out
 
 
-def test_waveform_preset_is_the_default_preset_with_only_its_own_keys_changed() -> None:
+def test_harmonic_and_waveform_presets_change_only_their_own_keys() -> None:
+    """harmonic = default + its generator; waveform (its stage 2) = harmonic + its own keys."""
     from importlib import resources
 
     from mockingbot.trainer.config import load_preset, tomllib
 
-    text = (resources.files("mockingbot.trainer") / "presets" / "waveform.toml").read_text()
-    own = tomllib.loads(text)
-    assert own.pop("base") == "default"
-    assert _flat(load_preset("waveform")) == _flat(load_preset("default")) | _flat(own)
-    base, wave = resolve_config().to_dict(), resolve_config(preset="waveform").to_dict()
-    assert _flat(wave) == _flat(base) | _flat(own)
-    assert (base["model"]["output"], base["model"]["channel_eq"]) == ("spectrogram", False)
-    assert (wave["model"]["output"], wave["model"]["channel_eq"]) == ("waveform", True)
+    def own(name: str) -> tuple[str, dict]:
+        text = (resources.files("mockingbot.trainer") / "presets" / f"{name}.toml").read_text()
+        data = tomllib.loads(text)
+        return data.pop("base"), data
+
+    for name, expected_base in (("harmonic", "default"), ("waveform", "harmonic")):
+        base_name, keys = own(name)
+        assert base_name == expected_base
+        assert _flat(load_preset(name)) == _flat(load_preset(base_name)) | _flat(keys)
+        base = resolve_config(preset=base_name).to_dict()
+        assert _flat(resolve_config(preset=name).to_dict()) == _flat(base) | _flat(keys)
+    wave = resolve_config(preset="waveform").to_dict()["model"]
+    assert (wave["generator"], wave["output"], wave["channel_eq"]) == ("harmonic", "waveform", True)
 
 
 @pytest.mark.parametrize(
@@ -163,7 +171,8 @@ def test_generator_output_matches_spec_shape_and_range() -> None:
 
     cfg = resolve_config()
     G, D = build_generator(cfg), build_discriminator(cfg)
-    x = G(tf.random.normal([3, cfg.model.latent_dim])).numpy()
+    noise = tf.random.normal([3, *cfg.spec.shape, 2])  # the texture draws
+    x = G([tf.random.normal([3, cfg.model.latent_dim]), noise]).numpy()
     assert x.shape == (3, *cfg.spec.shape)
     assert x.min() >= -1.0 and x.max() <= 1.0
     assert D(x).shape == (3, 1)
@@ -252,7 +261,8 @@ def test_train_then_resume_continues_the_step_count(
 
     model, cfg_obj, _, step = load_generator(run)
     assert step == 9
-    assert model(tf.zeros([2, cfg_obj.model.latent_dim])).shape == (2, 128, 64)
+    noise = tf.zeros([2, 128, 64, 2])  # the default generator's texture draws
+    assert model([tf.zeros([2, cfg_obj.model.latent_dim]), noise]).shape == (2, 128, 64)
 
 
 def test_sigint_leaves_a_checkpoint_that_resumes(

@@ -189,7 +189,7 @@ def test_bad_waveform_configs_name_the_key(model: dict, fragment: str) -> None:
 
 
 def test_waveform_needs_frames_times_hop_to_cover_the_clip() -> None:
-    base = resolve_config().to_dict()
+    base = resolve_config(preset="harmonic").to_dict()
     base["model"]["output"] = "waveform"
     base["spec"]["clip_samples"] = SPEC.clip_samples + 64
     with pytest.raises(ParameterError, match="clip_samples"):
@@ -203,7 +203,8 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _toml(tmp: Path, name: str, *, output: str, eq: bool = False) -> Path:
-    head = f'[model]\noutput = "{output}"\nchannel_eq = {str(eq).lower()}\n'
+    # the waveform renderer is the harmonic recipe's stage 2
+    head = f'[model]\ngenerator = "harmonic"\noutput = "{output}"\nchannel_eq = {str(eq).lower()}\n'
     text = tiny_train_toml(**TRAIN).replace("[model]\n", head)
     path = tmp / name
     path.write_text(text)
@@ -290,7 +291,7 @@ def test_a_fine_tuned_run_keeps_the_credit_of_the_data_it_started_from() -> None
 @pytest.mark.parametrize(
     ("extra", "fragment"),
     [
-        (["--init-from", "{data}"], "not a MockingBot run folder"),
+        (["--init-from", "{data}"], "is neither a MockingBot run folder"),
         (["--init-from", "{src}", "--resume"], "cannot be combined with --resume"),
         (["--init-from", "{other}"], "another spectrogram spec"),
     ],
