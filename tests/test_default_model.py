@@ -33,8 +33,9 @@ def test_its_metadata_names_the_data_set_and_license() -> None:
     assert meta.dataset["files"] == 440  # issue 17 item 13: it once said 0
 
 
-def test_its_training_state_is_beside_it_small_and_at_the_same_step() -> None:
-    """The state training continues from (scripts/train-default-model.sh) is the model's own."""
+def test_its_training_state_is_beside_it_small_and_not_behind_it() -> None:
+    """The state training continues from (scripts/train-default-model.sh) is the model's own
+    or, when training went on after the model was last exported, ahead of it."""
     import numpy as np
 
     state = default_model_path().with_name("default-state.npz")
@@ -42,7 +43,7 @@ def test_its_training_state_is_beside_it_small_and_at_the_same_step() -> None:
     with np.load(state) as data:
         info = json.loads(str(data["__info__"]))
         names = set(data.files)
-    assert info["steps"] == GeneratorModel.load(None).meta.training_steps
+    assert info["steps"] >= GeneratorModel.load(None).meta.training_steps
     assert info["dataset"]["name"] == "CatMeows"
     for network in ("generator", "ema", "discriminator"):
         assert any(n.startswith(f"{network}/") for n in names), network
