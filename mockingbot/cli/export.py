@@ -101,6 +101,9 @@ def _print_summary(result) -> None:
         detail = f"relative RMS {p['rel_rms']:.2g}"
     else:
         shape = f"[batch, {meta.spec.n_frames}, {meta.spec.n_bins}]"
+        if meta.takes_noise:
+            dims = ", ".join(map(str, meta.noise_shape))
+            rows.append(("noise input", f"{meta.noise_input_name} [batch, {dims}], N(0, 1)"))
         rows.append(("output", f"spectrogram {shape}"))
         detail = f"max {p['max_db']:.3g} dB"
     rows += [

@@ -58,6 +58,9 @@ def _output_kind(meta: dict[str, Any]) -> str:
         sr = meta["spec"].get("sr", "?")
         noise = meta.get("noise_input_name", "?")
         return f"waveform (audio at {sr} Hz, no phase retrieval; noise input {noise!r})"
+    if meta.get("noise_input_name"):  # a full-resolution model: texture drawn per sound
+        noise = meta["noise_input_name"]
+        return f"{meta['output']} (normalised, see spec; texture noise input {noise!r})"
     return f"{meta['output']} (normalised, see spec)"
 
 
