@@ -310,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
                         train_problems.append(f"{kind}: train {t_outcome}: {tail}")
                     shutil.rmtree(run, ignore_errors=True)
                 shutil.rmtree(folder, ignore_errors=True)
+                print(f"{kind} folder {folder_no}: {s}", file=sys.stderr, flush=True)
                 left -= n
                 folder_no += 1
     width = max(len(k) for k in kinds)

@@ -13,7 +13,8 @@ previous holder finishing) notices the inode changed and locks the new one.
 
 Shards rendered into one shared folder each hold their own lock (``.mbot-lock.shard-I-of-N``)
 plus a *shared* hold on the folder lock (``.mbot-lock``), which a whole-pack render or a merge
-holds *exclusively*: shards of one pack may run side by side, nothing else may.
+holds *exclusively*, as do ``mutate`` and ``pack merge``: shards of one pack may run side by
+side, nothing else may.
 
 Where ``fcntl`` is missing (not POSIX) nothing is locked.
 

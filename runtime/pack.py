@@ -1378,7 +1378,8 @@ def merge_shards(
     outside = all(target.resolve() != d.resolve() for d in dirs)
     if outside and _folder_kind(target) not in ("missing", "empty"):
         raise PackError(f"{target} is not empty; merge into a new or empty folder")
-    with _disk_errors(target, again="run the merge again"):
+    # shards still rendering into the folder hold it shared: merging now would miss them
+    with _pack_lock(target, None), _disk_errors(target, again="run the merge again"):
         _make_folder(target)
         _remove_temp_files(target)
         total = len(sounds)

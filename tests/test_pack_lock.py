@@ -159,3 +159,19 @@ def test_a_refused_render_leaves_no_folder_behind(model: Path, tmp_path: Path) -
     )
     assert result.exit_code == 2
     assert not out.exists()
+
+
+def test_merge_is_refused_while_a_shard_still_renders_into_the_folder(
+    model: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "shared"
+    for shard in ("1/2", "2/2"):
+        args = ["render-pack", *ARGS, "--creatures", "2", "--model", str(model), "--out", str(out)]
+        args += ["--shard", shard]
+        assert runner.invoke(app, args).exit_code == 0
+    with _pack_lock(out, (2, 2)):  # shard 2 is (still) rendering: its files may change
+        busy = runner.invoke(app, ["pack", "merge", str(out)])
+    assert busy.exit_code == 2 and "being rendered into by another mbot" in busy.stderr
+    assert not (out / "manifest.json").exists()
+    assert runner.invoke(app, ["pack", "merge", str(out)]).exit_code == 0
+    assert runner.invoke(app, ["pack", "verify", str(out)]).exit_code == 0
