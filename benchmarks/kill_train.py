@@ -1,11 +1,13 @@
 """``kill -9`` of ``mbot train`` at random moments, then ``--resume``: does it continue?
 
-Run: ``python benchmarks/kill_train.py [--trials 10] [--seed 0] [--max-delay 8]``.
+Run: ``python benchmarks/kill_train.py [--trials 10] [--seed 0] [--max-delay 8]
+[--from start|config]``.
 
 Each trial trains a tiny config (the test suite's spec and networks, a checkpoint every 2
 steps) on synthetic meows in a fresh run folder, kills the process with SIGKILL after a
-random delay (uniform in [0, max-delay] s after it starts: before TensorFlow is up, while the
-data is cached, mid-step, mid-checkpoint), then:
+random delay, uniform in [0, max-delay] s after it starts (``--from start``: before
+TensorFlow is up, while the data is cached, early steps) or after it wrote its config
+(``--from config``: mid-step, mid-checkpoint, between checkpoints), then:
 
 - reads the last complete checkpoint from the run's ``checkpoints/checkpoint`` index (what
   TensorFlow names only after the checkpoint's files are complete);
@@ -64,8 +66,11 @@ def setup(folder: Path) -> tuple[Path, Path]:
     return data, config
 
 
-def kill_trial(run: Path, data: Path, config: Path, delay: float) -> dict:
-    """One kill -9 at ``delay`` s after start, then the resume; a dict of what happened.
+def kill_trial(
+    run: Path, data: Path, config: Path, delay: float, *, after_config: bool = False
+) -> dict:
+    """One kill -9 at ``delay`` s after start (``after_config``: after the run wrote its
+    config.json, i.e. when training begins), then the resume; a dict of what happened.
 
     ``ok`` is True when the resume continued from the last complete checkpoint to two steps
     past it; ``problem`` says why not.
@@ -74,6 +79,8 @@ def kill_trial(run: Path, data: Path, config: Path, delay: float) -> dict:
     start = [sys.executable, "-m", "mockingbot.cli.main", "train", str(data)]
     start += ["--out", str(run), "--config", str(config)]
     proc = subprocess.Popen(start, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    while after_config and proc.poll() is None and not (run / "config.json").is_file():
+        time.sleep(0.01)
     time.sleep(delay)
     alive = proc.poll() is None
     os.kill(proc.pid, signal.SIGKILL)
@@ -107,17 +114,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--trials", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--max-delay", type=float, default=8.0)
+    ap.add_argument("--from", dest="origin", choices=("start", "config"), default="start")
     args = ap.parse_args(argv)
     rng = random.Random(args.seed)
     failed = 0
     with tempfile.TemporaryDirectory(prefix="mbot-kill-") as tmp:
         data, config = setup(Path(tmp))
         for i in range(args.trials):
-            r = kill_trial(Path(tmp) / f"run{i}", data, config, rng.uniform(0, args.max_delay))
+            delay = rng.uniform(0, args.max_delay)
+            after = args.origin == "config"
+            r = kill_trial(Path(tmp) / f"run{i}", data, config, delay, after_config=after)
             failed += not r["ok"]
             status = "ok" if r["ok"] else f"FAILED ({r['problem']})"
             print(
-                f"trial {i + 1}: kill -9 after {r['delay']:.2f} s (alive: {r['killed_alive']}), "
+                f"trial {i + 1}: kill -9 {r['delay']:.2f} s after {args.origin} "
+                f"(alive: {r['killed_alive']}), "
                 f"last complete checkpoint {r['last']}, resumed to {r['target']}: {status}",
                 flush=True,
             )
