@@ -59,6 +59,30 @@ def test_a_folder_left_by_a_kill_before_the_run_started_can_be_used(tmp_path: Pa
 
 
 @pytest.mark.train
+def test_a_run_killed_before_its_first_checkpoint_can_be_resumed(
+    tmp_path: Path, inputs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """benchmarks/kill_train found it: killed after config.json but before the first
+    checkpoint, `--resume RUN` said the run "does not record its data folder"."""
+    from mockingbot.trainer import loop
+
+    data_dir, tiny_toml = inputs
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise SystemExit(-9)  # where kill -9 would have struck: before any step
+
+    monkeypatch.setattr(loop.GanTrainer, "__init__", killed)
+    run = tmp_path / "run"
+    CliRunner().invoke(app, ["train", str(data_dir), "--out", str(run), "--config", str(tiny_toml)])
+    assert not (run / "checkpoints").exists()
+    assert json.loads((run / "run.json").read_text())["data_dir"] == str(data_dir.resolve())
+    monkeypatch.undo()
+    resumed = CliRunner().invoke(app, ["train", "--resume", str(run), "--steps", "3"])
+    assert resumed.exit_code == 0, resumed.output
+    assert json.loads((run / "run.json").read_text())["steps"] == 3
+
+
+@pytest.mark.train
 def test_a_full_disk_during_a_checkpoint_stops_in_one_line_and_resume_continues(
     tmp_path: Path, inputs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:

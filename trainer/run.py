@@ -254,6 +254,11 @@ def train(
         save_state = Path(old["save_state"])
     if save_state is not None:
         info["save_state"] = str(Path(save_state).resolve())
+    # Before the first step: a run killed before its first checkpoint must still say where its
+    # data is, or `mbot train --resume RUN` cannot continue it (found by benchmarks/kill_train).
+    info["steps"] = int(old.get("steps", 0))
+    with _writing(run_dir, "run.json"):
+        atomic_write_text(run_dir / RUN_FILE, json.dumps(info, indent=2, sort_keys=True))
 
     strategy = make_strategy(t.strategy)
     trainer = GanTrainer(cfg, run_dir, strategy=strategy)
