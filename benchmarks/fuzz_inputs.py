@@ -4,7 +4,8 @@ Run: ``python benchmarks/fuzz_inputs.py --count 10000 [--seed 0] [--per-folder 1
 [--train-sample 1] [--jobs 1]``.
 
 Generates ``--count`` hostile inputs spread over the classes of issue 16 (:data:`CLASSES`),
-``--per-folder`` of one class per folder next to three good clips, and runs
+``--per-folder`` of one class per folder next to three good clips (ten in a folder that is
+also trained on), and runs
 ``mbot dataset inspect FOLDER --json`` on each folder in its own process (60 s limit). For
 ``--train-sample`` folders per class it also runs ``mbot train FOLDER`` for 2 steps of a tiny
 config. Per class it prints:
@@ -41,6 +42,8 @@ import numpy as np
 _EXTS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 #: Good clips per folder: the report must still count them usable.
 GOOD_PER_FOLDER = 3
+#: Good clips in a folder that is also trained on (train refuses fewer than 8 clips).
+TRAIN_GOOD = 10
 #: The limit of one command before it counts as hung.
 HANG_S = 60.0
 
@@ -239,9 +242,10 @@ def _run(cmd: list[str], timeout: float) -> tuple[str, subprocess.CompletedProce
     except subprocess.TimeoutExpired:
         return "hung", None
     bad = "Traceback" in proc.stderr or proc.returncode not in (0, 2)
-    if not bad and proc.returncode == 2:  # refused: one line, starting "error:"
+    if not bad and proc.returncode == 2:  # refused: one "error:" line, the last one
         lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-        bad = len(lines) != 1 or not lines[0].startswith("error:")
+        errors = [ln for ln in lines if ln.startswith("error:")]
+        bad = len(errors) != 1 or lines[-1] != errors[0]
     return ("crashed" if bad else "ok"), proc
 
 
@@ -254,7 +258,7 @@ def _tiny_config(folder: Path) -> Path:
     from conftest import tiny_train_toml
 
     path = folder / "tiny.toml"
-    path.write_text(tiny_train_toml(steps=2, batch_size=2, checkpoint_every=2, sample_every=2))
+    path.write_text(tiny_train_toml(steps=2, batch_size=4, checkpoint_every=2, sample_every=2))
     return path
 
 
@@ -289,7 +293,9 @@ def main(argv: list[str] | None = None) -> int:
                 n = min(per_folder, left)
                 folder = Path(tmp) / f"{kind}-{folder_no}"
                 folder.mkdir()
-                write_good(folder)
+                train = folder_no < args.train_sample
+                good = TRAIN_GOOD if train else GOOD_PER_FOLDER  # a GAN needs 8 clips or more
+                write_good(folder, good)
                 for i in range(n):
                     seed += 1
                     make_input(kind, folder, f"{kind}_{i:04d}", seed)
@@ -299,8 +305,8 @@ def main(argv: list[str] | None = None) -> int:
                 if outcome != "ok":
                     s[outcome] += n
                 elif proc is not None and proc.returncode == 0:
-                    s["unclear"] += min(n, account(json.loads(proc.stdout), entries(folder), 3))
-                if folder_no < args.train_sample:
+                    s["unclear"] += min(n, account(json.loads(proc.stdout), entries(folder), good))
+                if train:
                     run = Path(tmp) / f"run-{kind}-{folder_no}"
                     cmd = _mbot("train", folder, "--out", run, "--config", config)
                     t_outcome, t_proc = _run(cmd, 600)

@@ -1,13 +1,14 @@
 """``kill -9`` of ``mbot train`` at random moments, then ``--resume``: does it continue?
 
 Run: ``python benchmarks/kill_train.py [--trials 10] [--seed 0] [--max-delay 8]
-[--from start|config]``.
+[--from start|config|checkpoint]``.
 
 Each trial trains a tiny config (the test suite's spec and networks, a checkpoint every 2
 steps) on synthetic meows in a fresh run folder, kills the process with SIGKILL after a
 random delay, uniform in [0, max-delay] s after it starts (``--from start``: before
-TensorFlow is up, while the data is cached, early steps) or after it wrote its config
-(``--from config``: mid-step, mid-checkpoint, between checkpoints), then:
+TensorFlow is up, while the data is cached), after it wrote its config (``--from config``:
+while the first steps are traced) or after its first checkpoint (``--from checkpoint``:
+mid-step, mid-checkpoint, between checkpoints), then:
 
 - reads the last complete checkpoint from the run's ``checkpoints/checkpoint`` index (what
   TensorFlow names only after the checkpoint's files are complete);
@@ -66,11 +67,10 @@ def setup(folder: Path) -> tuple[Path, Path]:
     return data, config
 
 
-def kill_trial(
-    run: Path, data: Path, config: Path, delay: float, *, after_config: bool = False
-) -> dict:
-    """One kill -9 at ``delay`` s after start (``after_config``: after the run wrote its
-    config.json, i.e. when training begins), then the resume; a dict of what happened.
+def kill_trial(run: Path, data: Path, config: Path, delay: float, *, origin: str = "start") -> dict:
+    """One kill -9 at ``delay`` s after ``origin`` (``"start"`` of the process, the run's
+    ``"config"`` written, i.e. training begins, or its first ``"checkpoint"``), then the
+    resume; a dict of what happened.
 
     ``ok`` is True when the resume continued from the last complete checkpoint to two steps
     past it; ``problem`` says why not.
@@ -79,7 +79,9 @@ def kill_trial(
     start = [sys.executable, "-m", "mockingbot.cli.main", "train", str(data)]
     start += ["--out", str(run), "--config", str(config)]
     proc = subprocess.Popen(start, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    while after_config and proc.poll() is None and not (run / "config.json").is_file():
+    marks = {"config": run / "config.json", "checkpoint": run / "checkpoints" / "checkpoint"}
+    wait_for = marks.get(origin)
+    while wait_for is not None and proc.poll() is None and not wait_for.is_file():
         time.sleep(0.01)
     time.sleep(delay)
     alive = proc.poll() is None
@@ -114,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--trials", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--max-delay", type=float, default=8.0)
-    ap.add_argument("--from", dest="origin", choices=("start", "config"), default="start")
+    origins = ("start", "config", "checkpoint")
+    ap.add_argument("--from", dest="origin", choices=origins, default="start")
     args = ap.parse_args(argv)
     rng = random.Random(args.seed)
     failed = 0
@@ -122,8 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         data, config = setup(Path(tmp))
         for i in range(args.trials):
             delay = rng.uniform(0, args.max_delay)
-            after = args.origin == "config"
-            r = kill_trial(Path(tmp) / f"run{i}", data, config, delay, after_config=after)
+            r = kill_trial(Path(tmp) / f"run{i}", data, config, delay, origin=args.origin)
             failed += not r["ok"]
             status = "ok" if r["ok"] else f"FAILED ({r['problem']})"
             print(

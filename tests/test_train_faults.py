@@ -151,10 +151,10 @@ def test_kill_9_at_random_moments_then_resume_continues_from_the_last_checkpoint
     bench = _kill_bench()
     data, config = bench.setup(tmp_path)
     rng = random.Random(16)
-    # one kill while the process starts, one once training has begun (between or during
-    # checkpoints, as the random delay falls)
-    for i, after_config in enumerate((False, True)):
-        delay = rng.uniform(0.0, 8.0) if not after_config else rng.uniform(0.5, 4.0)
-        run = tmp_path / f"run{i}"
-        report = bench.kill_trial(run, data, config, delay, after_config=after_config)
+    # one kill while the process starts, one after the first checkpoint (mid-step, between
+    # or during checkpoints, as the random delay falls)
+    for i, origin in enumerate(("start", "checkpoint")):
+        delay = rng.uniform(0.0, 8.0) if origin == "start" else rng.uniform(0.0, 2.0)
+        report = bench.kill_trial(tmp_path / f"run{i}", data, config, delay, origin=origin)
         assert report["ok"], report
+        assert origin == "start" or report["last"] is not None
