@@ -17,10 +17,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mockingbot.errors import MockingBotError, ModelError
+from mockingbot.errors import MockingBotError
 from mockingbot.model_meta import PREFIX, ModelMeta
-
-from .protowire import read_model_summary
 
 __all__ = ["model_info"]
 
@@ -38,8 +36,13 @@ def model_info(path: str | os.PathLike[str]) -> dict[str, Any]:
 
     A file that is ONNX but not a MockingBot model still gets every structural fact.
 
+    ``mockingbot_error`` also says when the inputs or output disagree with the metadata
+    (the line ``render-pack`` would refuse the model with).
+
     Raises:
-        ModelError: the file is missing, unreadable or not an ONNX model.
+        ModelError: the file is missing, unreadable, empty, too large, not an ONNX model, or
+            names external data outside its folder
+            (:func:`~mockingbot.runtime.preflight.check_model_file`).
 
     Examples:
         >>> info = model_info("meows.onnx")  # doctest: +SKIP
@@ -48,22 +51,19 @@ def model_info(path: str | os.PathLike[str]) -> dict[str, Any]:
     """
     import hashlib
 
+    from mockingbot.runtime.model import GeneratorModel, declared_signature
+    from mockingbot.runtime.preflight import check_model_file
+
     path = Path(path)
-    if not path.exists():
-        raise ModelError(f"model file not found: {path}")
-    if not path.is_file():
-        raise ModelError(f"model path is not a file: {path}")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ModelError(f"cannot read {path}: {exc.strerror or exc}") from None
-    summary = read_model_summary(data, source=str(path))
+    data, summary = check_model_file(path)
 
     parsed: dict[str, Any] | None = None
     error: str | None = None
     try:
         meta = ModelMeta.from_props(summary.metadata, source=str(path))
         parsed = _meta_dict(meta)
+        # the check render-pack makes: info shows the model, and says why it would be refused
+        GeneratorModel._check_signature(declared_signature(summary), meta, path)
     except MockingBotError as exc:
         error = str(exc)
     stored_hash = summary.metadata.get(PREFIX + "content_hash", "")

@@ -13,7 +13,11 @@ length. Field numbers are those of ``onnx/onnx.proto3`` (stable since ONNX 1.0):
 - ``ModelProto``: 1 ir_version, 2 producer_name, 3 producer_version, 5 model_version,
   7 graph, 8 opset_import, 14 metadata_props.
 - ``GraphProto``: 2 name, 5 initializer, 11 input, 12 output, 15 sparse_initializer.
-- ``TensorProto``: 1 dims, 2 data_type, 8 name, 14 data_location.
+- ``TensorProto``: 1 dims, 2 data_type, 8 name, 13 external_data, 14 data_location.
+- Where tensors hide (for :attr:`ModelSummary.external_data`): ``GraphProto`` 1 node,
+  5 initializer, 15 sparse_initializer; ``NodeProto`` 5 attribute; ``AttributeProto`` 5 t,
+  6 g, 10 tensors, 11 graphs, 22 sparse_tensor, 23 sparse_tensors; ``SparseTensorProto``
+  1 values, 2 indices; ``ModelProto`` 25 functions → ``FunctionProto`` 7 node.
 - ``ValueInfoProto`` → ``TypeProto`` (1 tensor_type) → elem_type (1), shape (2) →
   dim (1) → dim_value (1) | dim_param (2).
 
@@ -67,6 +71,10 @@ class _Truncated(Exception):
     """The byte stream ended inside a field or holds an impossible wire type."""
 
 
+class _TooDeep(Exception):
+    """Subgraphs nest deeper than :data:`_MAX_NESTING`."""
+
+
 @dataclasses.dataclass(frozen=True)
 class TensorInfo:
     """A graph input or output: name, element type and shape (ints or symbolic names)."""
@@ -91,6 +99,11 @@ class ModelSummary:
     initializers: int
     parameters_by_dtype: dict[str, int]
     content_hash: str
+    #: ``location`` of every tensor stored outside the file (external data), as written in
+    #: the model: onnxruntime opens these paths relative to the model's folder, so a hostile
+    #: model can name ``../../etc/passwd`` or an absolute path (see
+    #: :func:`mockingbot.runtime.preflight.check_model_file`).
+    external_data: tuple[str, ...] = ()
 
     @property
     def opset(self) -> int:
@@ -285,7 +298,7 @@ def read_model_summary(data: bytes, *, source: str = "model") -> ModelSummary:
                 metadata[key] = text
         if graph is None or ir_version == 0:
             raise ModelError(f"{source} is not an ONNX model (no graph or IR version found)")
-        return _graph_summary(
+        summary = _graph_summary(
             graph,
             ir_version=ir_version,
             producer=producer,
@@ -293,9 +306,15 @@ def read_model_summary(data: bytes, *, source: str = "model") -> ModelSummary:
             metadata=metadata,
             digest=h.hexdigest(),
         )
+        return dataclasses.replace(summary, external_data=_external_locations(buf))
     except _Truncated:
         raise ModelError(
             f"{source} is not an ONNX model (the protobuf data is truncated or corrupt)"
+        ) from None
+    except _TooDeep:
+        raise ModelError(
+            f"{source}: subgraphs are nested more than {_MAX_NESTING} deep; not a MockingBot "
+            "generator"
         ) from None
     except (ValueError, OverflowError) as exc:
         raise ModelError(f"{source} is not a readable ONNX model ({exc})") from None
@@ -346,3 +365,69 @@ def _initializer_name(buf: memoryview) -> str:
         if field == 8 and wire == _LEN:
             return _text(value)
     return ""
+
+
+# ---------------------------------------------------------------------------- external data
+#: Nesting (graphs in If/Loop attributes) deeper than this is refused: protobuf's own
+#: parsers stop at 100 levels, and a real generator has none.
+_MAX_NESTING = 32
+
+
+def _external_locations(model: memoryview) -> tuple[str, ...]:
+    """Every external-data ``location`` in the model: initializers, constants, subgraphs,
+    functions. Why all of them: onnxruntime resolves each one relative to the model's folder
+    and reads it, wherever in the graph the tensor sits."""
+    found: list[str] = []
+    for field, wire, _, _, value in _fields(model):
+        if wire != _LEN:
+            continue
+        if field == 7:  # graph
+            _graph_locations(value, found, 0)  # type: ignore[arg-type]
+        elif field == 25:  # functions → their nodes
+            for f2, w2, _, _, v2 in _fields(value):  # type: ignore[arg-type]
+                if f2 == 7 and w2 == _LEN:
+                    _node_locations(v2, found, 1)  # type: ignore[arg-type]
+    return tuple(found)
+
+
+def _graph_locations(graph: memoryview, found: list[str], depth: int) -> None:
+    if depth > _MAX_NESTING:
+        raise _TooDeep
+    for field, wire, _, _, value in _fields(graph):
+        if wire != _LEN:
+            continue
+        if field == 1:
+            _node_locations(value, found, depth)  # type: ignore[arg-type]
+        elif field == 5:
+            _tensor_locations(value, found)  # type: ignore[arg-type]
+        elif field == 15:
+            _sparse_locations(value, found)  # type: ignore[arg-type]
+
+
+def _node_locations(node: memoryview, found: list[str], depth: int) -> None:
+    for field, wire, _, _, attr in _fields(node):
+        if field != 5 or wire != _LEN:
+            continue
+        for f2, w2, _, _, value in _fields(attr):  # type: ignore[arg-type]
+            if w2 != _LEN:
+                continue
+            if f2 in (5, 10):
+                _tensor_locations(value, found)  # type: ignore[arg-type]
+            elif f2 in (6, 11):
+                _graph_locations(value, found, depth + 1)  # type: ignore[arg-type]
+            elif f2 in (22, 23):
+                _sparse_locations(value, found)  # type: ignore[arg-type]
+
+
+def _sparse_locations(sparse: memoryview, found: list[str]) -> None:
+    for field, wire, _, _, value in _fields(sparse):
+        if field in (1, 2) and wire == _LEN:
+            _tensor_locations(value, found)  # type: ignore[arg-type]
+
+
+def _tensor_locations(tensor: memoryview, found: list[str]) -> None:
+    for field, wire, _, _, value in _fields(tensor):
+        if field == 13 and wire == _LEN:
+            key, text = _pair(value)  # type: ignore[arg-type]
+            if key == "location":
+                found.append(text)

@@ -1,9 +1,9 @@
 """Exception types shared by every stage.
 
-The CLI turns any :class:`MockingBotError` into one line on stderr and exit code 2,
-so raising one of these is how library code reports a *user* mistake (bad file,
-bad option, missing model). Programming errors stay ordinary exceptions and keep
-their tracebacks.
+The CLI turns any :class:`MockingBotError` into one line on stderr and its
+:attr:`~MockingBotError.exit_code`: 2 for a *user* mistake (bad file, bad option, missing
+model), 1 for :class:`WorkError`, work the machine stopped (a full disk while training).
+Programming errors stay ordinary exceptions and keep their tracebacks.
 """
 
 from __future__ import annotations
@@ -15,11 +15,23 @@ __all__ = [
     "ModelError",
     "PackError",
     "ParameterError",
+    "WorkError",
 ]
 
 
 class MockingBotError(Exception):
     """Root of the project's errors: a user-facing problem with a one-line message."""
+
+    #: What the CLI exits with: 2, bad input or usage.
+    exit_code = 2
+
+
+class WorkError(MockingBotError):
+    """Work that was going well stopped for a reason outside the input (disk full, quota,
+    a folder that vanished). Exit code 1: the same command may succeed once that is fixed,
+    and the message says how to continue without losing what was done."""
+
+    exit_code = 1
 
 
 class ParameterError(MockingBotError, ValueError):

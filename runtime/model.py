@@ -28,6 +28,7 @@ Contents: :class:`GeneratorModel`, :func:`default_model_path`, :func:`default_th
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from functools import cached_property
@@ -40,11 +41,14 @@ from mockingbot.fileio import sha256_file
 from mockingbot.model_meta import ModelMeta
 from mockingbot.spec import SpectrogramSpec
 
+from .preflight import check_model_file
+
 __all__ = [
     "AUDIO_ROWS_PER_RUN",
     "MAX_DEFAULT_THREADS",
     "SPECTROGRAM_ROWS_PER_RUN",
     "GeneratorModel",
+    "declared_signature",
     "default_model_path",
     "default_threads",
 ]
@@ -107,6 +111,45 @@ def _shape_ok(shape: list, dims: tuple[int, ...]) -> bool:
     return len(shape) == 1 + len(dims) and all(_dim_ok(d, e) for d, e in zip(shape[1:], dims))
 
 
+@dataclasses.dataclass(frozen=True)
+class _Declared:
+    """A graph input or output as the file declares it, spelt as onnxruntime spells it."""
+
+    name: str
+    type: str
+    shape: list
+
+
+@dataclasses.dataclass(frozen=True)
+class _DeclaredSignature:
+    """The inputs and outputs an ONNX file declares, with a session's accessors.
+
+    Lets :meth:`GeneratorModel._check_signature` judge a file from its bytes
+    (:class:`~mockingbot.export.protowire.ModelSummary`) before any session exists, and lets
+    ``mbot info`` say the same line ``render-pack`` would refuse a model with.
+    """
+
+    inputs: tuple[_Declared, ...]
+    outputs: tuple[_Declared, ...]
+
+    def get_inputs(self) -> tuple[_Declared, ...]:
+        return self.inputs
+
+    def get_outputs(self) -> tuple[_Declared, ...]:
+        return self.outputs
+
+
+def declared_signature(summary) -> _DeclaredSignature:
+    """``summary``'s inputs and outputs (a ``ModelSummary``) in onnxruntime's spelling."""
+
+    def declared(t) -> _Declared:
+        return _Declared(t.name, f"tensor({t.dtype})", list(t.shape))
+
+    return _DeclaredSignature(
+        tuple(map(declared, summary.inputs)), tuple(map(declared, summary.outputs))
+    )
+
+
 class GeneratorModel:
     """A loaded generator: onnxruntime session plus its parsed metadata.
 
@@ -135,18 +178,23 @@ class GeneratorModel:
                 depend on it; only speed does.
 
         Raises:
-            ModelError: the file is missing or not ONNX, its metadata is missing or
-                malformed, or its input/output do not match the metadata.
+            ModelError: the file is missing, hostile or not ONNX
+                (:func:`~mockingbot.runtime.preflight.check_model_file`), its metadata is
+                missing or malformed, or its input/output do not match the metadata (checked
+                from the file's bytes before onnxruntime reads it, and again on the session).
         """
         model_path = default_model_path() if path is None else Path(path)
         if threads is None:
             threads = default_threads()
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise ParameterError(f"threads must be a positive integer, got {threads!r}")
-        if not model_path.exists():
-            raise ModelError(f"model file not found: {model_path}")
-        if not model_path.is_file():
-            raise ModelError(f"model path is not a file: {model_path}")
+        # refuse hostile files and lying metadata before onnxruntime reads anything
+        _, summary = check_model_file(model_path)
+        cls._check_signature(
+            declared_signature(summary),
+            ModelMeta.from_props(summary.metadata, source=str(model_path)),
+            model_path,
+        )
 
         import onnxruntime as ort
 

@@ -389,7 +389,17 @@ def _iter_files(root: Path) -> Iterator[tuple[str, Path]]:
 
 
 def _is_junk(rel: str) -> bool:
-    return rel.rsplit("/", 1)[-1] in _OS_JUNK
+    name = rel.rsplit("/", 1)[-1]
+    return name in _OS_JUNK or ("/" not in rel and bool(fmt.LOCK_FILE.match(name)))
+
+
+def _pack_lock(out: Path, shard: tuple[int, int] | None) -> contextlib.AbstractContextManager:
+    """The lock a render of ``shard`` (or the whole pack) holds on ``out`` while it writes:
+    a second writer is refused instead of mixing its files with ours."""
+    from .folder_lock import folder_lock
+
+    shared = None if shard is None else fmt.lock_name(None)
+    return folder_lock(out, fmt.lock_name(shard), shared=shared, doing="rendered into")
 
 
 def _has_marker(out: Path) -> bool:
@@ -1120,127 +1130,132 @@ def render_pack(
     ours = shard_creatures(len(sizes), shard)
     header = _journal_header(settings, model, shard)
     _check_model_output(model)
-    state = _prepare(out, header=header, shard=shard, creatures=ours, resume=resume, force=force)
-    total = sum(sizes[c] for c in ours)
-    marker = out / (fmt.MANIFEST if shard is None else fmt.shard_manifest_name(*shard))
-    finished: dict[str, Any] = {}  # a finished pack's manifest, when --resume repairs it
-    done: dict[str, dict[str, Any]] = {}
-    if state == "complete":
-        with contextlib.suppress(FileNotFoundError):  # killed between manifest and cleanup
-            (out / fmt.journal_name(shard)).unlink()
-        planned = {fmt.sound_id(c, v) for c in ours for v in range(sizes[c])}
-        damage = _damage_to_finished(out, marker, shard, planned) if marker.exists() else None
-        if damage is None:
-            if on_progress:
-                on_progress(total, total)
-            return PackResult(out, total, 0, total, time.perf_counter() - started, True, marker)
-        finished, done = damage
-        state = "repair"
+    _folder_kind(out)  # a file where the folder should be: say so before locking
+    with _pack_lock(out, shard):
+        state = _prepare(
+            out, header=header, shard=shard, creatures=ours, resume=resume, force=force
+        )
+        total = sum(sizes[c] for c in ours)
+        marker = out / (fmt.MANIFEST if shard is None else fmt.shard_manifest_name(*shard))
+        finished: dict[str, Any] = {}  # a finished pack's manifest, when --resume repairs it
+        done: dict[str, dict[str, Any]] = {}
+        if state == "complete":
+            with contextlib.suppress(FileNotFoundError):  # killed between manifest and cleanup
+                (out / fmt.journal_name(shard)).unlink()
+            planned = {fmt.sound_id(c, v) for c in ours for v in range(sizes[c])}
+            damage = _damage_to_finished(out, marker, shard, planned) if marker.exists() else None
+            if damage is None:
+                if on_progress:
+                    on_progress(total, total)
+                return PackResult(out, total, 0, total, time.perf_counter() - started, True, marker)
+            finished, done = damage
+            state = "repair"
 
-    with _disk_errors(out, again="run the same command with --resume to finish it"):
-        _make_folder(out)
-        _remove_temp_files(out)
-        journal = _Journal(out / fmt.journal_name(shard))
-        if state == "resume":
-            old_header, entries = journal.load()
-            if old_header != header:
-                journal.close()
-                raise PackError(
-                    f"cannot resume {out}: {_describe_difference(old_header, header)}; pass the "
-                    "same arguments as the interrupted render, or --force to start over"
-                )
-            done = _verified(out, entries)
-        else:
-            journal.start(header)
+        with _disk_errors(out, again="run the same command with --resume to finish it"):
+            _make_folder(out)
+            _remove_temp_files(out)
+            journal = _Journal(out / fmt.journal_name(shard))
+            if state == "resume":
+                old_header, entries = journal.load()
+                if old_header != header:
+                    journal.close()
+                    raise PackError(
+                        f"cannot resume {out}: {_describe_difference(old_header, header)}; pass "
+                        "the same arguments as the interrupted render, or --force to start over"
+                    )
+                done = _verified(out, entries)
+            else:
+                journal.start(header)
 
-        traits = {
-            c: lat.creature_traits(settings.seed, c, size_range=settings.size_range) for c in ours
-        }
-        jobs = [
-            _Job(c, v, lat.latent_seed(settings.seed, c, v), traits[c].size)
-            for c in ours
-            for v in range(sizes[c])
-            if fmt.sound_id(c, v) not in done
-        ]
-        reused = total - len(jobs)
-        count_done = reused
-        if on_progress:
-            on_progress(count_done, total)
-        centers: dict[int, np.ndarray] = {}
-
-        def center(c: int) -> np.ndarray:
-            if c not in centers:
-                centers[c] = lat.creature_center(settings.seed, c, latent_dim=model.latent_dim)
-            return centers[c]
-
-        def on_entry(entry: dict[str, Any], thumb_sha256: str) -> None:
-            nonlocal count_done
-            journal.append({"sound": entry, "thumb_sha256": thumb_sha256})
-            done[entry["id"]] = entry
-            count_done += 1
+            traits = {
+                c: lat.creature_traits(settings.seed, c, size_range=settings.size_range)
+                for c in ours
+            }
+            jobs = [
+                _Job(c, v, lat.latent_seed(settings.seed, c, v), traits[c].size)
+                for c in ours
+                for v in range(sizes[c])
+                if fmt.sound_id(c, v) not in done
+            ]
+            reused = total - len(jobs)
+            count_done = reused
             if on_progress:
                 on_progress(count_done, total)
+            centers: dict[int, np.ndarray] = {}
 
-        out_sr = settings.output_rate(model.spec.sr)
-        renderer = _Renderer(
-            model,
-            out,
-            out_sr=out_sr,
-            audio_format=settings.audio_format,
-            loudness=float(settings.loudness),
-            center=center,
-            spread=lambda c: settings.spread,
-        )
-        try:
-            renderer.run(jobs, batch_size=batch_size, on_entry=on_entry)
-        finally:
-            journal.close()
+            def center(c: int) -> np.ndarray:
+                if c not in centers:
+                    centers[c] = lat.creature_center(settings.seed, c, latent_dim=model.latent_dim)
+                return centers[c]
 
-        creatures = [
-            fmt.creature_entry(
-                index=c,
-                size=traits[c].size,
-                random_pitch=traits[c].random_pitch,
-                random_volume_offset_db=traits[c].random_volume_offset_db,
-                sounds=[fmt.sound_id(c, v) for v in range(sizes[c])],
+            def on_entry(entry: dict[str, Any], thumb_sha256: str) -> None:
+                nonlocal count_done
+                journal.append({"sound": entry, "thumb_sha256": thumb_sha256})
+                done[entry["id"]] = entry
+                count_done += 1
+                if on_progress:
+                    on_progress(count_done, total)
+
+            out_sr = settings.output_rate(model.spec.sr)
+            renderer = _Renderer(
+                model,
+                out,
+                out_sr=out_sr,
+                audio_format=settings.audio_format,
+                loudness=float(settings.loudness),
+                center=center,
+                spread=lambda c: settings.spread,
             )
-            for c in ours
-        ]
-        sounds = [done[sid] for c in creatures for sid in c["sounds"]]
-        if finished:  # repairing: write only what is missing, from the pack's own manifest
-            every = {s["id"]: s for s in finished["sounds"]}
-            for c in finished["creatures"]:
-                if not (out / c["resource"]).is_file():
-                    _write_tres(out, c, every)
-        else:
-            for c in creatures:
-                _write_tres(out, c, done)
-        manifest = fmt.build_manifest(
-            name=settings.name,
-            created_by=_created_by(),
-            model=_model_record(model),
-            seed=settings.seed,
-            arguments=settings.arguments(),
-            spec=model.spec.to_dict(),
-            sample_rate=out_sr,
-            audio_format=settings.audio_format,
-            loudness_lufs=float(settings.loudness),
-            attribution=_attribution(model.meta),
-            creatures=creatures,
-            sounds=sounds,
-            shard=shard,
-        )
-        if finished:
-            path = _finish_pack(out, finished, only_missing=True) if shard is None else marker
-            os.sync()  # the sounds rendered again are durable before the journal goes
-        elif shard is None:
-            path = _finish_pack(out, manifest)
-        else:
-            path = _write_manifest(out / fmt.shard_manifest_name(*shard), manifest)
-        journal.remove()
-        return PackResult(
-            out, total, len(jobs), reused, time.perf_counter() - started, shard is None, path
-        )
+            try:
+                renderer.run(jobs, batch_size=batch_size, on_entry=on_entry)
+            finally:
+                journal.close()
+
+            creatures = [
+                fmt.creature_entry(
+                    index=c,
+                    size=traits[c].size,
+                    random_pitch=traits[c].random_pitch,
+                    random_volume_offset_db=traits[c].random_volume_offset_db,
+                    sounds=[fmt.sound_id(c, v) for v in range(sizes[c])],
+                )
+                for c in ours
+            ]
+            sounds = [done[sid] for c in creatures for sid in c["sounds"]]
+            if finished:  # repairing: write only what is missing, from the pack's own manifest
+                every = {s["id"]: s for s in finished["sounds"]}
+                for c in finished["creatures"]:
+                    if not (out / c["resource"]).is_file():
+                        _write_tres(out, c, every)
+            else:
+                for c in creatures:
+                    _write_tres(out, c, done)
+            manifest = fmt.build_manifest(
+                name=settings.name,
+                created_by=_created_by(),
+                model=_model_record(model),
+                seed=settings.seed,
+                arguments=settings.arguments(),
+                spec=model.spec.to_dict(),
+                sample_rate=out_sr,
+                audio_format=settings.audio_format,
+                loudness_lufs=float(settings.loudness),
+                attribution=_attribution(model.meta),
+                creatures=creatures,
+                sounds=sounds,
+                shard=shard,
+            )
+            if finished:
+                path = _finish_pack(out, finished, only_missing=True) if shard is None else marker
+                os.sync()  # the sounds rendered again are durable before the journal goes
+            elif shard is None:
+                path = _finish_pack(out, manifest)
+            else:
+                path = _write_manifest(out / fmt.shard_manifest_name(*shard), manifest)
+            journal.remove()
+            return PackResult(
+                out, total, len(jobs), reused, time.perf_counter() - started, shard is None, path
+            )
 
 
 def folder_name(name: str) -> str:
@@ -1364,7 +1379,8 @@ def merge_shards(
     outside = all(target.resolve() != d.resolve() for d in dirs)
     if outside and _folder_kind(target) not in ("missing", "empty"):
         raise PackError(f"{target} is not empty; merge into a new or empty folder")
-    with _disk_errors(target, again="run the merge again"):
+    # shards still rendering into the folder hold it shared: merging now would miss them
+    with _pack_lock(target, None), _disk_errors(target, again="run the merge again"):
         _make_folder(target)
         _remove_temp_files(target)
         total = len(sounds)
@@ -1454,7 +1470,8 @@ def mutate_sound(
         if on_progress:
             on_progress(len(entries), count)
 
-    with _disk_errors(out, again="run mutate again"):
+    # a render (or another mutate) writing here meanwhile would mix its files with these
+    with _pack_lock(out, None), _disk_errors(out, again="run mutate again"):
         renderer = _Renderer(
             model,
             out,

@@ -46,6 +46,7 @@ __all__ = [
     "dumps",
     "is_pack_file",
     "journal_name",
+    "lock_name",
     "read_manifest",
     "shard_manifest_name",
     "sound_entry",
@@ -98,6 +99,19 @@ def journal_name(shard: tuple[int, int] | None) -> str:
     if shard is None:
         return f"{_JOURNAL_STEM}.jsonl"
     return f"{_JOURNAL_STEM}.shard-{shard[0]}-of-{shard[1]}.jsonl"
+
+
+#: Lock files of a render in progress (:mod:`mockingbot.runtime.folder_lock`): the folder's
+#: and one per shard. Neither pack files (``--force`` must not delete a live lock) nor
+#: foreign ones: a stale lock left by ``kill -9`` is ignored like OS junk.
+LOCK_FILE = re.compile(r"^\.mbot-lock(\.shard-\d+-of-\d+)?$")
+
+
+def lock_name(shard: tuple[int, int] | None) -> str:
+    """Name of the lock file a render of ``shard`` (or the whole pack) holds exclusively."""
+    if shard is None:
+        return ".mbot-lock"
+    return f".mbot-lock.shard-{shard[0]}-of-{shard[1]}"
 
 
 def is_pack_file(relpath: str) -> bool:

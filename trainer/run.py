@@ -16,15 +16,17 @@ Users never need to know this layout: ``mbot train --resume RUN_DIR`` and
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import shutil
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from mockingbot import __version__
-from mockingbot.errors import DataError, ModelError, ParameterError
+from mockingbot.errors import DataError, ModelError, ParameterError, WorkError
 from mockingbot.fileio import atomic_write_text
 
 from .config import TrainConfig
@@ -86,6 +88,17 @@ def read_run(run_dir: Path) -> tuple[TrainConfig, dict[str, Any]]:
     return cfg, info
 
 
+#: What a new run writes before its config.json: the features cache. A run killed (kill -9)
+#: in that window left a folder that neither --resume (no config) nor --force (not ours)
+#: would take; such a folder is an unstarted run and a new run may use it.
+_STARTUP_LEFTOVERS = frozenset({"cache"})
+
+
+def _unstarted(run_dir: Path) -> bool:
+    """True when ``run_dir`` holds only what a run killed before its first write leaves."""
+    return not is_run_dir(run_dir) and all(p.name in _STARTUP_LEFTOVERS for p in run_dir.iterdir())
+
+
 def prepare_run_dir(run_dir: Path, *, resume: bool, force: bool) -> None:
     """Check (and with ``force`` clear) the run folder before any work starts.
 
@@ -102,7 +115,7 @@ def prepare_run_dir(run_dir: Path, *, resume: bool, force: bool) -> None:
         return
     if run_dir.exists() and not run_dir.is_dir():
         raise ParameterError(f"--out {run_dir} exists and is not a folder")
-    if run_dir.is_dir() and any(run_dir.iterdir()):
+    if run_dir.is_dir() and any(run_dir.iterdir()) and not _unstarted(run_dir):
         if not force:
             raise ParameterError(
                 f"run folder {run_dir} already exists; pass --resume to continue it or --force "
@@ -241,6 +254,11 @@ def train(
         save_state = Path(old["save_state"])
     if save_state is not None:
         info["save_state"] = str(Path(save_state).resolve())
+    # Before the first step: a run killed before its first checkpoint must still say where its
+    # data is, or `mbot train --resume RUN` cannot continue it (found by benchmarks/kill_train).
+    info["steps"] = int(old.get("steps", 0))
+    with _writing(run_dir, "run.json"):
+        atomic_write_text(run_dir / RUN_FILE, json.dumps(info, indent=2, sort_keys=True))
 
     strategy = make_strategy(t.strategy)
     trainer = GanTrainer(cfg, run_dir, strategy=strategy)
@@ -283,23 +301,28 @@ def train(
         wall0, cpu0 = now_w, now_c
 
     def checkpoint() -> None:
-        trainer.save()
-        book_time()
-        info["steps"] = step
-        if save_state is not None:
-            write_run_state(Path(save_state), trainer, cfg, info, step)
-        history = info.setdefault("history", [])
-        if not history or history[-1]["step"] != step:
-            history.append(
-                {
-                    "step": step,
-                    "cpu_seconds": round(info["cpu_seconds"], 1),
-                    "wall_seconds": round(info["wall_seconds"], 1),
-                }
-            )
-        atomic_write_text(run_dir / RUN_FILE, json.dumps(info, indent=2, sort_keys=True))
+        with _writing(run_dir, f"the checkpoint of step {step}"):
+            trainer.save()
+            book_time()
+            info["steps"] = step
+            if save_state is not None:
+                write_run_state(Path(save_state), trainer, cfg, info, step)
+            history = info.setdefault("history", [])
+            if not history or history[-1]["step"] != step:
+                history.append(
+                    {
+                        "step": step,
+                        "cpu_seconds": round(info["cpu_seconds"], 1),
+                        "wall_seconds": round(info["wall_seconds"], 1),
+                    }
+                )
+            atomic_write_text(run_dir / RUN_FILE, json.dumps(info, indent=2, sort_keys=True))
 
     def write_samples() -> None:
+        with _writing(run_dir, f"the samples of step {step}"):
+            render_samples()
+
+    def render_samples() -> None:
         X, y = trainer.sample(z_fixed)
         if y is None:
             y = sample_io.render_audio(X, spec=cfg.spec, phase=cfg.model.phase)
@@ -361,6 +384,48 @@ def train(
         "cpu_seconds": info["cpu_seconds"],
         "last": None if last is None else last.__dict__,
     }
+
+
+def _last_complete_step(run_dir: Path) -> int | None:
+    """Step of the checkpoint the run folder's index names (what ``--resume`` restores)."""
+    import tensorflow as tf
+
+    latest = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
+    if latest is None:
+        return None
+    try:
+        return int(latest.rsplit("-", 1)[1])
+    except (IndexError, ValueError):
+        return None
+
+
+@contextlib.contextmanager
+def _writing(run_dir: Path, what: str) -> Iterator[None]:
+    """Turn a failed write into ``run_dir`` (a full disk, a quota, a vanished folder) into
+    one :class:`WorkError` line that says what to do and where ``--resume`` will continue.
+
+    Why it is safe to continue: TensorFlow's checkpoint manager names a checkpoint in its
+    index only after the checkpoint's files are complete, and every other file of a run is
+    written atomically, so a failed write leaves at worst unreferenced partial files that the
+    next save of that step overwrites.
+    """
+    import tensorflow as tf
+
+    try:
+        yield
+    except (OSError, tf.errors.OpError) as exc:
+        text = getattr(exc, "strerror", None) or getattr(exc, "message", None) or str(exc)
+        text = (text.strip().splitlines() or [type(exc).__name__])[0]
+        full = getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or (
+            "No space left" in text or "quota" in text.lower()
+        )
+        last = _last_complete_step(run_dir)
+        since = f"its last complete checkpoint (step {last})" if last else "step 0"
+        raise WorkError(
+            f"cannot write {what} in {run_dir}: {text}; "
+            f"{'free some space' if full else 'fix that'}, then run "
+            f"`mbot train --resume {run_dir}` (it continues from {since})"
+        ) from None
 
 
 def inherit_credit(own: Mapping[str, Any], earlier: Mapping[str, Any]) -> dict[str, Any]:

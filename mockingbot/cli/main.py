@@ -8,7 +8,8 @@ Examples:
     mbot evaluate packs/demo --reference ~/sounds/meows
 
 Errors a user can fix (a :class:`~mockingbot.errors.MockingBotError`) print one line and
-exit with code 2; set ``MBOT_DEBUG=1`` to see the traceback instead.
+exit with code 2 (bad input or usage) or 1 (work stopped, e.g. a full disk:
+:class:`~mockingbot.errors.WorkError`); set ``MBOT_DEBUG=1`` to see the traceback instead.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class _Group(typer.core.TyperGroup):
         except MockingBotError as exc:
             if os.environ.get("MBOT_DEBUG", "") not in ("", "0"):
                 raise
-            fail(str(exc))
+            fail(str(exc), code=exc.exit_code)
 
 
 app = typer.Typer(
@@ -77,7 +78,7 @@ def main() -> None:
     except MockingBotError as exc:
         if debug:
             raise
-        fail(str(exc))
+        fail(str(exc), code=exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
