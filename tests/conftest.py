@@ -196,7 +196,6 @@ n_bins = 64
 
 [model]
 gen_channels = [32, 32, 32, 32]
-gen_base_frames = 8
 n_harmonics = 8
 n_noise_bands = 8
 disc_channels = [8, 16]

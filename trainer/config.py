@@ -35,6 +35,7 @@ __all__ = [
     "TrainConfig",
     "TrainSettings",
     "available_presets",
+    "base_frames_for",
     "load_preset",
     "resolve_config",
 ]
@@ -58,7 +59,8 @@ class ModelConfig:
     latent_dim: int = 64
     latent_distribution: str = "normal"
     gen_channels: tuple[int, ...] = (256, 256, 192, 128, 128)
-    gen_base_frames: int = 8
+    #: 0 (the default): spec.n_frames / 2^len(gen_channels), filled in by TrainConfig.
+    gen_base_frames: int = 0
     refine_channels: tuple[int, ...] = (8, 8)
     n_harmonics: int = 20
     n_noise_bands: int = 32
@@ -113,6 +115,15 @@ class TrainConfig:
     train: TrainSettings
     data: DataSettings = DataSettings()
 
+    def __post_init__(self) -> None:
+        # The generator's size follows the spec: gen_base_frames = 0 means "whatever makes
+        # n_frames", so a wideband spec needs no matching number typed by hand. The value is
+        # filled in here (and so written to config.json) because the trunk's first Dense layer
+        # has that many frames: a stored run must rebuild exactly the networks it trained.
+        if self.model.gen_base_frames == 0 and self.model.generator in ("harmonic", "fullres"):
+            base = base_frames_for(self.spec.n_frames, len(self.model.gen_channels))
+            object.__setattr__(self, "model", dataclasses.replace(self.model, gen_base_frames=base))
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (tuples become lists)."""
         return {
@@ -160,7 +171,6 @@ class TrainConfig:
             _one_of("train.augment", a, _AUGMENTS)
         for key, value in [
             ("model.latent_dim", m.latent_dim),
-            ("model.gen_base_frames", m.gen_base_frames),
             ("model.n_harmonics", m.n_harmonics),
             ("model.n_noise_bands", m.n_noise_bands),
             ("train.steps", t.steps),
@@ -188,6 +198,11 @@ class TrainConfig:
         if m.generator in ("harmonic", "fullres"):
             if self.spec.scale != "log":
                 raise ParameterError(f"the {m.generator} generator needs spec.scale = 'log'")
+            if isinstance(m.gen_base_frames, bool) or m.gen_base_frames <= 0:
+                raise ParameterError(
+                    f"model.gen_base_frames must be a positive integer (or 0: from the spec), "
+                    f"got {m.gen_base_frames!r}"
+                )
             frames = m.gen_base_frames * 2 ** len(m.gen_channels)
             if frames != self.spec.n_frames:
                 raise ParameterError(
@@ -220,6 +235,24 @@ class TrainConfig:
             )
         if m.discriminator == "conv" and len(m.disc_channels) < 1:
             raise ParameterError("model.disc_channels needs at least one layer")
+
+
+def base_frames_for(n_frames: int, n_blocks: int) -> int:
+    """Frames the generator's trunk starts from so ``n_blocks`` ×2 blocks reach ``n_frames``.
+
+    Raises:
+        ParameterError: ``n_frames`` is not a whole number times ``2**n_blocks``; the message
+            names the nearest frame counts that work.
+    """
+    step = 2**n_blocks
+    if n_blocks < 0 or n_frames % step:
+        lower, upper = max(step, n_frames // step * step), (n_frames // step + 1) * step
+        raise ParameterError(
+            f"spec.n_frames = {n_frames} is not a whole number × 2^{n_blocks} (the generator "
+            f"has {n_blocks} ×2 upsampling blocks, one per model.gen_channels entry): use "
+            f"spec.n_frames = {lower} or {upper}, or change the number of blocks"
+        )
+    return n_frames // step
 
 
 def _resolve_spec(data: Mapping[str, Any], where: str) -> SpectrogramSpec:
