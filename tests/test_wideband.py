@@ -80,3 +80,175 @@ def test_networks_build_at_wideband_rungs(rate: int) -> None:
     x = np.asarray(gen([z, np.zeros((1, *noise_shape(T, F)), np.float32)]))
     assert x.shape == (1, T, F)
     assert np.asarray(disc(x)).shape == (1, 1)
+
+
+# ---------------------------------------------------------------------------- synthetic audio
+def tone_stack(sr: int, top_hz: float, *, seconds: float = 1.0, f0: float = 300.0, seed: int = 0):
+    """Harmonics of ``f0`` up to ``top_hz`` with a swelling envelope and a faint noise floor."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(sr * seconds)) / sr
+    y = sum(
+        np.sin(2 * np.pi * k * f0 * t + k) / np.sqrt(k) for k in range(1, int(top_hz // f0) + 1)
+    )
+    y = y * np.hanning(t.size)
+    return (0.5 * y / np.abs(y).max() + 1e-4 * rng.standard_normal(t.size)).astype(np.float32)
+
+
+def upsampled(y, sr: int, to: int):
+    """``y`` at ``sr`` resampled to ``to`` as any audio editor would (soxr, high quality)."""
+    import numpy as np
+    import soxr
+
+    return np.asarray(soxr.resample(y, sr, to), dtype=np.float32)
+
+
+def write_wav(path, y, sr: int):
+    import soundfile as sf
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, y, sr, subtype="PCM_16")
+    return path
+
+
+# ---------------------------------------------------------------------------- bandwidth
+def test_wideband_file_measures_wide_and_is_not_flagged() -> None:
+    from mockingbot.bandwidth import effective_bandwidth, upsampled_from
+
+    y = tone_stack(44100, 15000)
+    assert 15000 <= effective_bandwidth(y, 44100) <= 15500
+    assert upsampled_from(y, 44100) is None
+
+
+def test_8k_file_upsampled_to_44k_measures_4k_and_is_flagged() -> None:
+    from mockingbot.bandwidth import effective_bandwidth, upsampled_from
+
+    y = upsampled(tone_stack(8000, 3900), 8000, 44100)
+    assert 3500 <= effective_bandwidth(y, 44100) <= 4250
+    assert upsampled_from(y, 44100) == 8000
+
+
+def test_native_8k_and_16k_files_are_not_flagged() -> None:
+    from mockingbot.bandwidth import upsampled_from
+
+    assert upsampled_from(tone_stack(8000, 3900), 8000) is None
+    assert upsampled_from(tone_stack(16000, 7800), 16000) is None
+
+
+def test_silence_has_no_bandwidth() -> None:
+    import numpy as np
+
+    from mockingbot.bandwidth import effective_bandwidth, upsampled_from
+
+    assert effective_bandwidth(np.zeros(4000), 44100) == 0.0
+    assert upsampled_from(np.zeros(4000), 44100) is None
+
+
+@pytest.mark.parametrize(
+    ("sr", "bandwidth", "rate"),
+    [
+        (8000, 4000, 8000),
+        (44100, 4000, 8000),  # upsampled 8 kHz: its real bandwidth decides
+        (44100, 7000, 16000),
+        (44100, 10000, 22050),
+        (44100, 20000, 32000),  # capped by the ladder
+        (22050, 20000, 22050),  # capped by the file's own rate
+        (11025, 5000, 8000),
+    ],
+)
+def test_reachable_rate(sr: int, bandwidth: float, rate: int) -> None:
+    from mockingbot.bandwidth import reachable_rate
+
+    assert reachable_rate(sr, bandwidth) == rate
+
+
+# ---------------------------------------------------------------------------- rate choice
+def _folder(root, counts: dict[str, int]):
+    """A folder of ``counts[kind]`` files of each kind: wide44 (harmonics to 15 kHz at
+    44.1 kHz), up44 (8 kHz upsampled to 44.1 kHz), n8, n16, n22 (native at that rate)."""
+    makers = {
+        "wide44": lambda s: (tone_stack(44100, 15000, seed=s), 44100),
+        "up44": lambda s: (upsampled(tone_stack(8000, 3900, seed=s), 8000, 44100), 44100),
+        "n8": lambda s: (tone_stack(8000, 3900, seed=s), 8000),
+        "n16": lambda s: (tone_stack(16000, 7800, seed=s), 16000),
+        "n22": lambda s: (tone_stack(22050, 10500, seed=s), 22050),
+    }
+    for kind, n in counts.items():
+        for i in range(n):
+            y, sr = makers[kind](i)
+            write_wav(root / kind / f"{i}.wav", y, sr)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("counts", "rate", "reached"),
+    [
+        ({"wide44": 3, "n8": 2}, 32000, 3),
+        ({"wide44": 2, "n8": 3}, 8000, 5),
+        ({"wide44": 1, "n16": 2, "n8": 2}, 16000, 3),  # most files reach 16 kHz, not 32
+        ({"wide44": 1, "n22": 2, "n8": 1}, 22050, 3),
+        ({"up44": 4, "wide44": 1}, 8000, 5),  # upsampled files do not fool it
+    ],
+)
+def test_rate_choice_on_mixed_folders(tmp_path, counts: dict, rate: int, reached: int) -> None:
+    from mockingbot.bandwidth import choose_rate, measure_files
+    from mockingbot.dataset import scan_audio_files
+
+    files = measure_files(scan_audio_files(_folder(tmp_path, counts)))
+    choice = choose_rate(files)
+    assert (choice.rate, choice.reached, choice.files) == (rate, reached, sum(counts.values()))
+    assert choice.upsampled == counts.get("up44", 0)
+
+
+def test_auto_spec_takes_the_data_rate_and_says_why() -> None:
+    asked = []
+
+    def data_rate() -> tuple[int, str]:
+        asked.append(1)
+        return 22050, "from the data: 3 of 4 files reach 22.05 kHz"
+
+    cfg = resolve_config(data_rate=data_rate)
+    assert cfg.spec == PRESETS["22k"] and cfg.data.rate_choice.startswith("from the data")
+    assert cfg.model.gen_base_frames == 11
+
+
+def test_explicit_spec_is_not_measured_and_overrides_the_data() -> None:
+    def data_rate() -> tuple[int, str]:
+        raise AssertionError("an explicit spec must not decode the data set")
+
+    assert resolve_config(preset="seed-2022", data_rate=data_rate).spec == PRESETS["seed-2022"]
+    cfg = resolve_config(overrides={"spec": {"sr": 16000}}, data_rate=data_rate)
+    assert cfg.spec == PRESETS["16k"] and cfg.data.rate_choice == ""
+    assert resolve_config().spec == PRESETS["default"]  # no data at hand: the 8 kHz default
+
+
+def test_spec_sr_off_the_ladder_is_one_clear_error() -> None:
+    with pytest.raises(ParameterError, match=r"\[spec\] sr: sample rate 44100 Hz is not on"):
+        resolve_config(overrides={"spec": {"sr": 44100}})
+
+
+def test_data_rate_of_a_folder_names_the_count(tmp_path) -> None:
+    from mockingbot.cli.train import _data_rate
+
+    rate, why = _data_rate(_folder(tmp_path, {"wide44": 2, "up44": 1}))
+    assert rate == 32000
+    assert why == (
+        "from the data: 2 of 3 files reach 32 kHz; 1 looks upsampled (counted at their real "
+        "bandwidth)"
+    )
+
+
+def test_sample_rate_off_the_ladder_exits_2(tmp_path) -> None:
+    pytest.importorskip("tensorflow")
+    from typer.testing import CliRunner
+
+    from mockingbot.cli.main import app
+
+    data = _folder(tmp_path / "data", {"n8": 1})
+    r = CliRunner().invoke(
+        app, ["train", str(data), "-o", str(tmp_path / "run"), "--sample-rate", "44100"]
+    )
+    assert r.exit_code == 2
+    assert "--sample-rate: sample rate 44100 Hz is not on the ladder" in r.output
+    assert not (tmp_path / "run").exists()

@@ -15,7 +15,7 @@ import copy
 import dataclasses
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from typing import Any
 from mockingbot.clips import CONTEXTS
 from mockingbot.errors import ParameterError
 from mockingbot.spec import PRESETS as SPEC_PRESETS
-from mockingbot.spec import SpectrogramSpec
+from mockingbot.spec import SpectrogramSpec, ladder_preset
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -31,6 +31,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 __all__ = [
+    "AUTO_SPEC",
     "ModelConfig",
     "TrainConfig",
     "TrainSettings",
@@ -39,6 +40,11 @@ __all__ = [
     "load_preset",
     "resolve_config",
 ]
+
+#: ``[spec] preset = "auto"``: the ladder rung the data earns (mbot train measures it,
+#: :mod:`mockingbot.bandwidth`); ``[spec] sr = RATE`` picks a rung by hand; with neither and
+#: no data at hand (benchmarks, tests, ``resolve_config()``), the 8 kHz ``default`` spec.
+AUTO_SPEC = "auto"
 
 _GENERATORS = ("fullres", "harmonic", "dense2022")
 _OUTPUTS = ("spectrogram", "waveform")
@@ -79,6 +85,9 @@ class DataSettings:
     """How the audio folder becomes training clips (see ``mockingbot.dataset.CONTEXTS``)."""
 
     context: str = "call"
+    #: Why spec.sr is what it is, when mbot train chose it (``"the data: 87 of 100 files
+    #: reach 22.05 kHz"``, ``"--sample-rate"``); empty when the preset or config file set it.
+    rate_choice: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -264,6 +273,11 @@ def _resolve_spec(data: Mapping[str, Any], where: str) -> SpectrogramSpec:
     name = fields.pop("preset", None)
     if name is None:
         return SpectrogramSpec.from_dict(fields)
+    if name == AUTO_SPEC:
+        try:
+            name = ladder_preset(fields["sr"]) if "sr" in fields else "default"
+        except ParameterError as exc:
+            raise ParameterError(f"{where} sr: {exc}") from None
     if name not in SPEC_PRESETS:
         raise ParameterError(
             f"{where}: unknown spec preset {name!r}; known: {', '.join(sorted(SPEC_PRESETS))}"
@@ -369,8 +383,13 @@ def resolve_config(
     preset: str = "default",
     config_file: Path | None = None,
     overrides: Mapping[str, Any] | None = None,
+    data_rate: Callable[[], tuple[int, str]] | None = None,
 ) -> TrainConfig:
     """Preset → config file → overrides (``{"train": {"steps": 10}}``), validated.
+
+    ``data_rate`` is asked for ``(rate, why)`` only when the merged ``[spec]`` is
+    ``preset = "auto"`` without an ``sr`` (measuring a data set costs a decode of every
+    file): its rate picks the ladder rung and ``why`` is kept as ``data.rate_choice``.
 
     Raises:
         ParameterError: unknown preset, unreadable or invalid TOML, unknown keys, impossible
@@ -392,4 +411,13 @@ def resolve_config(
         source = f"config {path}"
     if overrides:
         data = _merge(data, overrides)
+    spec = data.get("spec", {})
+    if (
+        data_rate is not None
+        and isinstance(spec, Mapping)
+        and spec.get("preset") == AUTO_SPEC
+        and "sr" not in spec
+    ):
+        rate, why = data_rate()
+        data = _merge(data, {"spec": {"preset": ladder_preset(rate)}, "data": {"rate_choice": why}})
     return TrainConfig.from_dict(data, source=source)
