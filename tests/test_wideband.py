@@ -252,3 +252,29 @@ def test_sample_rate_off_the_ladder_exits_2(tmp_path) -> None:
     assert r.exit_code == 2
     assert "--sample-rate: sample rate 44100 Hz is not on the ladder" in r.output
     assert not (tmp_path / "run").exists()
+
+
+# ---------------------------------------------------------------------------- dataset inspect
+def test_inspect_reports_bandwidth_and_flags_the_upsampled_file(tmp_path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from mockingbot.cli.main import app
+
+    folder = _folder(tmp_path, {"wide44": 2, "up44": 1})
+    r = CliRunner().invoke(app, ["dataset", "inspect", str(folder), "--json"])
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.stdout)["bandwidth"]
+    by_path = {f["path"]: f for f in report["files"]}
+    assert by_path["up44/0.wav"]["upsampled_from"] == 8000
+    assert by_path["up44/0.wav"]["bandwidth_hz"] <= 4250
+    assert by_path["wide44/0.wav"]["upsampled_from"] is None
+    assert by_path["wide44/0.wav"]["bandwidth_hz"] >= 15000
+    assert report["train_rate"] == 32000
+
+    r = CliRunner().invoke(app, ["dataset", "inspect", str(folder)], env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    line = next(ln for ln in r.stdout.splitlines() if "up44/0.wav" in ln)
+    assert "4.00 kHz" in line and "upsampled from 8 kHz?" in line
+    assert "mbot train would train at 32000 Hz: 2 of 3 files reach 32 kHz" in r.stdout
