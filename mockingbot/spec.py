@@ -189,6 +189,15 @@ class SpectrogramSpec:
         return (self.n_frames, self.n_bins)
 
     @property
+    def max_hz(self) -> float:
+        """Upper edge of the highest bin the model sees (Hz): its bandwidth.
+
+        ``n_bins · sr / n_fft``, at most ``sr / 2``: 4 kHz for the default spec. A pack written
+        at 48 kHz from a model holds nothing above this, whatever its file's rate says.
+        """
+        return min(self.n_bins * self.sr / self.n_fft, self.sr / 2)
+
+    @property
     def duration_s(self) -> float:
         """Length of one clip in seconds."""
         return self.clip_samples / self.sr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import tone_stack, upsampled, write_wav
 from mockingbot.errors import ParameterError
 from mockingbot.spec import LADDER, PRESETS, SpectrogramSpec, ladder_preset
 from mockingbot.trainer.config import base_frames_for, resolve_config
@@ -80,36 +81,6 @@ def test_networks_build_at_wideband_rungs(rate: int) -> None:
     x = np.asarray(gen([z, np.zeros((1, *noise_shape(T, F)), np.float32)]))
     assert x.shape == (1, T, F)
     assert np.asarray(disc(x)).shape == (1, 1)
-
-
-# ---------------------------------------------------------------------------- synthetic audio
-def tone_stack(sr: int, top_hz: float, *, seconds: float = 1.0, f0: float = 300.0, seed: int = 0):
-    """Harmonics of ``f0`` up to ``top_hz`` with a swelling envelope and a faint noise floor."""
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(sr * seconds)) / sr
-    y = sum(
-        np.sin(2 * np.pi * k * f0 * t + k) / np.sqrt(k) for k in range(1, int(top_hz // f0) + 1)
-    )
-    y = y * np.hanning(t.size)
-    return (0.5 * y / np.abs(y).max() + 1e-4 * rng.standard_normal(t.size)).astype(np.float32)
-
-
-def upsampled(y, sr: int, to: int):
-    """``y`` at ``sr`` resampled to ``to`` as any audio editor would (soxr, high quality)."""
-    import numpy as np
-    import soxr
-
-    return np.asarray(soxr.resample(y, sr, to), dtype=np.float32)
-
-
-def write_wav(path, y, sr: int):
-    import soundfile as sf
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(path, y, sr, subtype="PCM_16")
-    return path
 
 
 # ---------------------------------------------------------------------------- bandwidth
@@ -278,3 +249,19 @@ def test_inspect_reports_bandwidth_and_flags_the_upsampled_file(tmp_path) -> Non
     line = next(ln for ln in r.stdout.splitlines() if "up44/0.wav" in ln)
     assert "4.00 kHz" in line and "upsampled from 8 kHz?" in line
     assert "mbot train would train at 32000 Hz: 2 of 3 files reach 32 kHz" in r.stdout
+
+
+def test_max_hz_is_the_band_the_model_covers() -> None:
+    assert PRESETS["default"].max_hz == 4000.0
+    assert PRESETS["22k"].max_hz == 11025.0
+    assert PRESETS["seed-2022"].max_hz == 4000.0
+
+
+def test_info_shows_rate_and_bandwidth(tiny_model) -> None:
+    from typer.testing import CliRunner
+
+    from mockingbot.cli.main import app
+
+    r = CliRunner().invoke(app, ["info", str(tiny_model)], env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    assert "8000 Hz (spectrogram up to 4.0 kHz)" in r.output
