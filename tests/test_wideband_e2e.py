@@ -6,6 +6,7 @@ real energy above 4 kHz (an 8 kHz model has none there, whatever rate its pack i
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -78,7 +79,7 @@ def test_model_carries_the_rate_and_info_shows_it(run) -> None:
     assert "22050 Hz (spectrogram up to 11.0 kHz)" in shown.output
 
 
-def test_pack_has_energy_above_4_khz(run) -> None:
+def test_pack_and_its_mutations_have_energy_above_4_khz(run) -> None:
     out = run["root"] / "pack"
     args = ["render-pack", "--model", str(run["onnx"]), "--count", "4", "--seed", "1"]
     # natural size: a smaller creature's sounds are played faster, which would move an 8 kHz
@@ -87,10 +88,23 @@ def test_pack_has_energy_above_4_khz(run) -> None:
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["sample_rate"] >= 44100
+    # an 8 kHz model's sounds hold ~1e-8 of their energy above 4 kHz (resampled from 8 kHz)
+    assert min(_shares(out, manifest["sounds"])) > 0.01
+
+    sound = manifest["sounds"][0]["id"]
+    args = ["mutate", sound, "--pack", str(out), "--count", "2", "--model", str(run["onnx"])]
+    mutated = CliRunner().invoke(app, args)
+    assert mutated.exit_code == 0, mutated.output
+    after = json.loads((out / "manifest.json").read_text())["sounds"]
+    new = [s for s in after if s["id"] not in {t["id"] for t in manifest["sounds"]}]
+    assert len(new) == 2 and min(_shares(out, new)) > 0.01
+
+
+def _shares(folder: Path, sounds: list[dict]) -> list[float]:
+    """Energy share above 4 kHz of each listed sound of a pack."""
     shares = []
-    for sound in manifest["sounds"]:
-        y, sr = sf.read(out / sound["file"], dtype="float64")
+    for sound in sounds:
+        y, sr = sf.read(folder / sound["file"], dtype="float64")
         y = y.mean(axis=1) if y.ndim == 2 else y
         shares.append(_share_above(y, sr, 4000.0))
-    # an 8 kHz model's sounds hold ~0 above 4 kHz (they are resampled from 8 kHz)
-    assert min(shares) > 0.01, shares
+    return shares
