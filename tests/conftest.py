@@ -202,6 +202,12 @@ disc_channels = [8, 16]
 """
 
 
+#: ``[train]`` settings for a few tiny steps: a checkpoint after each, no samples on the way.
+TINY_STEPS: dict[str, int] = dict(
+    steps=3, batch_size=4, checkpoint_every=1, sample_every=1000, log_every=1, r1_every=2
+)
+
+
 def tiny_train_toml(
     *, output: str = "spectrogram", spec_preset: str | None = "default", **train: int
 ) -> str:

@@ -17,7 +17,7 @@ pytest.importorskip("tf2onnx")
 import soundfile as sf
 from typer.testing import CliRunner
 
-from conftest import tiny_train_toml, tone_stack, write_wav
+from conftest import TINY_STEPS, tiny_train_toml, tone_stack, write_wav
 from mockingbot.cli.main import app
 from mockingbot.runtime.model import GeneratorModel
 
@@ -26,15 +26,7 @@ pytestmark = [pytest.mark.train, pytest.mark.slow]
 #: A tiny config without a spec preset: --sample-rate 22050 picks the 22.05 kHz rung, whose
 #: sizes the tiny keys shrink (n_fft 128, 0.19 s clips, 128 frames × 64 bins that still span
 #: 0–11 kHz).
-TINY_TOML = tiny_train_toml(
-    spec_preset=None,
-    steps=3,
-    batch_size=4,
-    checkpoint_every=3,
-    sample_every=1000,
-    log_every=1,
-    r1_every=2,
-)
+TINY_TOML = tiny_train_toml(spec_preset=None, **TINY_STEPS)
 
 
 def _share_above(y: np.ndarray, sr: int, hz: float) -> float:
