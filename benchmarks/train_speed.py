@@ -1,6 +1,10 @@
 """Training speed of the default preset vs the earlier defaults, measured in the same run.
 
-Run: ``python benchmarks/train_speed.py [--steps 20] [--warmup 3]``.
+Run: ``python benchmarks/train_speed.py [--steps 20] [--warmup 3] [--rungs]``.
+
+``--rungs`` measures the default preset at every rung of the sample-rate ladder instead
+(:data:`mockingbot.spec.LADDER`: 8 / 16 / 22.05 / 32 kHz), in one run, with each rung's
+ratio to 8 kHz: what a wideband data set costs per step.
 
 Each preset trains in its own subprocess (so peak memory is its own) on random features of
 its spec's shape — speed does not depend on what the spectrograms contain. Prints steps/s,
@@ -23,8 +27,8 @@ import tensorflow as tf
 from mockingbot.trainer.config import resolve_config
 from mockingbot.trainer.loop import GanTrainer
 
-preset, steps, warmup = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-cfg = resolve_config(preset=preset)
+preset, steps, warmup, spec = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+cfg = resolve_config(preset=preset, overrides={"spec": {"preset": spec}} if spec else None)
 tf.keras.utils.set_random_seed(0)
 feats = np.random.default_rng(0).uniform(-1, 1, (256, *cfg.spec.shape)).astype(np.float32)
 trainer = GanTrainer(cfg, tempfile.mkdtemp(), strategy=tf.distribute.get_strategy())
@@ -37,6 +41,8 @@ for _ in range(steps):
 dt = time.perf_counter() - t0
 print(json.dumps({
     "preset": preset,
+    "sr": cfg.spec.sr,
+    "shape": list(cfg.spec.shape),
     "batch_size": cfg.train.batch_size,
     "steps_per_s": steps / dt,
     "examples_per_s": steps * cfg.train.batch_size / dt,
@@ -47,9 +53,9 @@ print(json.dumps({
 """
 
 
-def _measure(preset: str, steps: int, warmup: int) -> dict:
+def _measure(preset: str, steps: int, warmup: int, spec: str = "") -> dict:
     out = subprocess.run(
-        [sys.executable, "-c", _CHILD, preset, str(steps), str(warmup)],
+        [sys.executable, "-c", _CHILD, preset, str(steps), str(warmup), spec],
         capture_output=True,
         text=True,
         check=True,
@@ -61,7 +67,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--rungs", action="store_true", help="the default preset at every rung")
     args = ap.parse_args()
+    if args.rungs:
+        _rungs(args.steps, args.warmup)
+        return
     rows = [_measure(p, args.steps, args.warmup) for p in ("default", "harmonic", "seed-2022")]
     print(
         f"{'preset':<10} {'batch':>5} {'steps/s':>8} {'examples/s':>11} {'G params':>11} "
@@ -79,6 +89,20 @@ def main() -> None:
             f"default vs {s['preset']}: {d['steps_per_s'] / s['steps_per_s']:.2f}x steps/s, "
             f"{d['examples_per_s'] / s['examples_per_s']:.2f}x examples/s, "
             f"{d['peak_rss_mb'] / s['peak_rss_mb']:.2f}x peak memory"
+        )
+
+
+def _rungs(steps: int, warmup: int) -> None:
+    from mockingbot.spec import LADDER
+
+    rows = [_measure("default", steps, warmup, name) for _, name in LADDER]
+    head = f"{'rate Hz':>7} {'frames x bins':>13} {'steps/s':>8} {'vs 8 kHz':>9}"
+    print(f"{head} {'peak RSS MB':>12}")
+    for r in rows:
+        shape = f"{r['shape'][0]} x {r['shape'][1]}"
+        print(
+            f"{r['sr']:>7} {shape:>13} {r['steps_per_s']:>8.3f} "
+            f"{r['steps_per_s'] / rows[0]['steps_per_s']:>8.2f}x {r['peak_rss_mb']:>12.0f}"
         )
 
 

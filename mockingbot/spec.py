@@ -15,8 +15,9 @@ Contents:
 - :meth:`SpectrogramSpec.full_magnitude` — pad ``S`` back to the full STFT grid
   that phase retrieval and the inverse STFT work on.
 
-Presets live in :data:`PRESETS`: ``"default"`` (MockingBot's representation) and
-``"seed-2022"`` (the 2022 prototype's, kept so it can be measured side by side).
+Presets live in :data:`PRESETS`: ``"default"`` (MockingBot's representation, 8 kHz),
+``"seed-2022"`` (the 2022 prototype's, kept so it can be measured side by side) and the
+wideband rungs ``"16k"``, ``"22k"``, ``"32k"`` of :data:`LADDER`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from . import spectral
 from .errors import ParameterError
 
 __all__ = [
+    "LADDER",
     "MAX_CLIP_S",
     "MAX_N_FFT",
     "MAX_STFT_CELLS",
@@ -40,6 +42,7 @@ __all__ = [
     "SPEC_FORMAT_VERSION",
     "SR_RANGE",
     "SpectrogramSpec",
+    "ladder_preset",
 ]
 
 #: Version of the spec's JSON layout. Bumped when a field changes meaning.
@@ -186,6 +189,15 @@ class SpectrogramSpec:
         return (self.n_frames, self.n_bins)
 
     @property
+    def max_hz(self) -> float:
+        """Upper edge of the highest bin the model sees (Hz): its bandwidth.
+
+        ``n_bins · sr / n_fft``, at most ``sr / 2``: 4 kHz for the default spec. A pack written
+        at 48 kHz from a model holds nothing above this, whatever its file's rate says.
+        """
+        return min(self.n_bins * self.sr / self.n_fft, self.sr / 2)
+
+    @property
     def duration_s(self) -> float:
         """Length of one clip in seconds."""
         return self.clip_samples / self.sr
@@ -329,10 +341,34 @@ class SpectrogramSpec:
         return dataclasses.replace(self, **changes)
 
 
+def _rung(sr: int, *, n_fft: int, n_frames: int) -> SpectrogramSpec:
+    """A ladder rung's spec: the default spec's rules at another rate.
+
+    hop = n_fft / 4 (redundancy 4 for phase retrieval), a clip of exactly ``n_frames`` hops,
+    every bin but the Nyquist one; window, centring, scale and range as the default spec.
+    """
+    hop = n_fft // 4
+    return SpectrogramSpec(
+        sr=sr,
+        n_fft=n_fft,
+        win_length=n_fft,
+        hop_length=hop,
+        clip_samples=n_frames * hop,
+        n_frames=n_frames,
+        n_bins=n_fft // 2,
+    )
+
+
 #: Named specs. ``default``: 8 kHz, n_fft 256 / hop 64 (redundancy 4, what phase-gradient
 #: phase retrieval wants), 2.05 s clips, 256 × 128 log-magnitude in an 80 dB range.
 #: ``seed-2022``: the 2022 prototype's frame 513 / step 74 / FFT 1024, uncentred, 10 000-sample
 #: clips, 128 × 512 linear magnitudes.
+#: ``16k``, ``22k``, ``32k``: the wideband rungs of :data:`LADDER`. Each keeps what the default
+#: spec got right at 8 kHz: redundancy 4 (n_fft / hop), a clip of about 2 s so one clip holds a
+#: whole call, and the Nyquist bin dropped so n_bins is a power of two. n_fft grows with the
+#: rate so the window stays 23–32 ms (31–43 Hz bins: a 120 Hz f0's harmonics stay resolved).
+#: At 22.05 kHz 2 s is 344 hops of 128; 352 = 11 × 32 frames (2.04 s) keeps n_frames a whole
+#: number times a power of two, which the generator's ×2 upsampling blocks need.
 PRESETS: dict[str, SpectrogramSpec] = {
     "default": SpectrogramSpec(),
     "seed-2022": SpectrogramSpec(
@@ -348,4 +384,33 @@ PRESETS: dict[str, SpectrogramSpec] = {
         scale="linear",
         top_db=80.0,
     ),
+    "16k": _rung(16000, n_fft=512, n_frames=256),
+    "22k": _rung(22050, n_fft=512, n_frames=352),
+    "32k": _rung(32000, n_fft=1024, n_frames=256),
 }
+
+#: The sample-rate ladder, lowest first: (rate in Hz, name of its spec in :data:`PRESETS`).
+#: ``mbot train`` picks a rung from the data (:mod:`mockingbot.bandwidth`); 8 kHz is the
+#: ``default`` spec itself, so a data set of 8 kHz files trains exactly as before. The top
+#: rung is 32 kHz, not 44.1/48: above 16 kHz animal calls carry little a game needs, and the
+#: spectrogram (and every step of training) would double again; packs are resampled to
+#: 44.1/48 kHz on the way out whatever the rung.
+LADDER: tuple[tuple[int, str], ...] = (
+    (8000, "default"),
+    (16000, "16k"),
+    (22050, "22k"),
+    (32000, "32k"),
+)
+
+
+def ladder_preset(sr: int) -> str:
+    """Name of the :data:`PRESETS` spec of ladder rung ``sr`` (Hz).
+
+    Raises:
+        ParameterError: ``sr`` is not a rung; the message lists the rungs.
+    """
+    for rate, name in LADDER:
+        if rate == sr:
+            return name
+    rungs = ", ".join(str(r) for r, _ in LADDER)
+    raise ParameterError(f"sample rate {sr} Hz is not on the ladder; choose one of {rungs}")

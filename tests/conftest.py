@@ -196,26 +196,68 @@ n_bins = 64
 
 [model]
 gen_channels = [32, 32, 32, 32]
-gen_base_frames = 8
 n_harmonics = 8
 n_noise_bands = 8
 disc_channels = [8, 16]
 """
 
 
-def tiny_train_toml(*, output: str = "spectrogram", **train: int) -> str:
+#: ``[train]`` settings for a few tiny steps: a checkpoint after each, no samples on the way.
+TINY_STEPS: dict[str, int] = dict(
+    steps=3, batch_size=4, checkpoint_every=1, sample_every=1000, log_every=1, r1_every=2
+)
+
+
+def tiny_train_toml(
+    *, output: str = "spectrogram", spec_preset: str | None = "default", **train: int
+) -> str:
     """A complete tiny training config (TOML text) with the given ``[train]`` settings.
 
     ``output="waveform"`` makes the generator render audio (``model.output``); the tiny spec
-    already satisfies its n_frames × hop_length = clip_samples rule.
+    already satisfies its n_frames × hop_length = clip_samples rule. ``spec_preset=None``
+    leaves the rate to the recipe (the data, or ``--sample-rate``); the tiny sizes still apply.
     """
     lines = "\n".join(f"{key} = {value}" for key, value in train.items())
     model = _TINY_MODEL_TOML
+    if spec_preset != "default":
+        preset = "" if spec_preset is None else f'preset = "{spec_preset}"\n'
+        model = model.replace('preset = "default"\n', preset)
     if output != "spectrogram":
         model = model.replace(
             "[model]\n", f'[model]\ngenerator = "harmonic"\noutput = "{output}"\n'
         )
     return f"{model}\n[train]\n{lines}\n"
+
+
+def tone_stack(
+    sr: int, top_hz: float, *, seconds: float = 1.0, f0: float = 300.0, seed: int = 0
+) -> np.ndarray:
+    """Wideband test audio: harmonics of ``f0`` up to ``top_hz``, a swelling envelope and a
+    faint noise floor (-80 dBFS), so its bandwidth is the harmonics' and nothing else's."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(sr * seconds)) / sr
+    y = sum(
+        np.sin(2 * np.pi * k * f0 * t + k) / np.sqrt(k) for k in range(1, int(top_hz // f0) + 1)
+    )
+    y = y * np.hanning(t.size)
+    return (0.5 * y / np.abs(y).max() + 1e-4 * rng.standard_normal(t.size)).astype(np.float32)
+
+
+def upsampled(y: np.ndarray, sr: int, to: int) -> np.ndarray:
+    """``y`` at ``sr`` resampled to ``to`` as any audio editor would (soxr, high quality)."""
+    import soxr
+
+    return np.asarray(soxr.resample(y, sr, to), dtype=np.float32)
+
+
+def write_wav(path: Path, y: np.ndarray, sr: int) -> Path:
+    """Write ``y`` as a 16-bit WAV (folders made as needed), as a recorder would."""
+    import soundfile as sf
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, y, sr, subtype="PCM_16")
+    return path
 
 
 def write_meows(folder: Path, count: int) -> Path:

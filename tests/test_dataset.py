@@ -354,6 +354,7 @@ def test_inspect_json_reports_the_same_summary(runner: CliRunner, folder: Path) 
     data = json.loads(result.stdout)
     assert (data["files_found"], data["usable"], data["rejected"], data["clips"]) == (14, 6, 8, 8)
     assert data["sr"] == PRESETS["default"].sr
+    assert len(data.pop("bandwidth")["files"]) == data["usable"]  # tests/test_wideband.py
     assert data == load_dataset(folder, spec=PRESETS["default"]).summary()
 
 

@@ -15,7 +15,7 @@ import copy
 import dataclasses
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from typing import Any
 from mockingbot.clips import CONTEXTS
 from mockingbot.errors import ParameterError
 from mockingbot.spec import PRESETS as SPEC_PRESETS
-from mockingbot.spec import SpectrogramSpec
+from mockingbot.spec import SpectrogramSpec, ladder_preset
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -31,13 +31,20 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 __all__ = [
+    "AUTO_SPEC",
     "ModelConfig",
     "TrainConfig",
     "TrainSettings",
     "available_presets",
+    "base_frames_for",
     "load_preset",
     "resolve_config",
 ]
+
+#: ``[spec] preset = "auto"``: the ladder rung the data earns (mbot train measures it,
+#: :mod:`mockingbot.bandwidth`); ``[spec] sr = RATE`` picks a rung by hand; with neither and
+#: no data at hand (benchmarks, tests, ``resolve_config()``), the 8 kHz ``default`` spec.
+AUTO_SPEC = "auto"
 
 _GENERATORS = ("fullres", "harmonic", "dense2022")
 _OUTPUTS = ("spectrogram", "waveform")
@@ -58,7 +65,8 @@ class ModelConfig:
     latent_dim: int = 64
     latent_distribution: str = "normal"
     gen_channels: tuple[int, ...] = (256, 256, 192, 128, 128)
-    gen_base_frames: int = 8
+    #: 0 (the default): spec.n_frames / 2^len(gen_channels), filled in by TrainConfig.
+    gen_base_frames: int = 0
     refine_channels: tuple[int, ...] = (8, 8)
     n_harmonics: int = 20
     n_noise_bands: int = 32
@@ -77,6 +85,9 @@ class DataSettings:
     """How the audio folder becomes training clips (see ``mockingbot.dataset.CONTEXTS``)."""
 
     context: str = "call"
+    #: Why spec.sr is what it is, when mbot train chose it (``"the data: 87 of 100 files
+    #: reach 22.05 kHz"``, ``"--sample-rate"``); empty when the preset or config file set it.
+    rate_choice: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,6 +123,15 @@ class TrainConfig:
     model: ModelConfig
     train: TrainSettings
     data: DataSettings = DataSettings()
+
+    def __post_init__(self) -> None:
+        # The generator's size follows the spec: gen_base_frames = 0 means "whatever makes
+        # n_frames", so a wideband spec needs no matching number typed by hand. The value is
+        # filled in here (and so written to config.json) because the trunk's first Dense layer
+        # has that many frames: a stored run must rebuild exactly the networks it trained.
+        if self.model.gen_base_frames == 0 and self.model.generator in ("harmonic", "fullres"):
+            base = base_frames_for(self.spec.n_frames, len(self.model.gen_channels))
+            object.__setattr__(self, "model", dataclasses.replace(self.model, gen_base_frames=base))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (tuples become lists)."""
@@ -160,7 +180,6 @@ class TrainConfig:
             _one_of("train.augment", a, _AUGMENTS)
         for key, value in [
             ("model.latent_dim", m.latent_dim),
-            ("model.gen_base_frames", m.gen_base_frames),
             ("model.n_harmonics", m.n_harmonics),
             ("model.n_noise_bands", m.n_noise_bands),
             ("train.steps", t.steps),
@@ -188,6 +207,11 @@ class TrainConfig:
         if m.generator in ("harmonic", "fullres"):
             if self.spec.scale != "log":
                 raise ParameterError(f"the {m.generator} generator needs spec.scale = 'log'")
+            if isinstance(m.gen_base_frames, bool) or m.gen_base_frames <= 0:
+                raise ParameterError(
+                    f"model.gen_base_frames must be a positive integer (or 0: from the spec), "
+                    f"got {m.gen_base_frames!r}"
+                )
             frames = m.gen_base_frames * 2 ** len(m.gen_channels)
             if frames != self.spec.n_frames:
                 raise ParameterError(
@@ -222,6 +246,24 @@ class TrainConfig:
             raise ParameterError("model.disc_channels needs at least one layer")
 
 
+def base_frames_for(n_frames: int, n_blocks: int) -> int:
+    """Frames the generator's trunk starts from so ``n_blocks`` ×2 blocks reach ``n_frames``.
+
+    Raises:
+        ParameterError: ``n_frames`` is not a whole number times ``2**n_blocks``; the message
+            names the nearest frame counts that work.
+    """
+    step = 2**n_blocks
+    if n_blocks < 0 or n_frames % step:
+        lower, upper = max(step, n_frames // step * step), (n_frames // step + 1) * step
+        raise ParameterError(
+            f"spec.n_frames = {n_frames} is not a whole number × 2^{n_blocks} (the generator "
+            f"has {n_blocks} ×2 upsampling blocks, one per model.gen_channels entry): use "
+            f"spec.n_frames = {lower} or {upper}, or change the number of blocks"
+        )
+    return n_frames // step
+
+
 def _resolve_spec(data: Mapping[str, Any], where: str) -> SpectrogramSpec:
     """``[spec]``: ``preset = NAME`` picks a spec from :data:`mockingbot.spec.PRESETS`; other keys
     override single fields. A full spec (as stored in ``config.json``) needs no preset."""
@@ -231,6 +273,11 @@ def _resolve_spec(data: Mapping[str, Any], where: str) -> SpectrogramSpec:
     name = fields.pop("preset", None)
     if name is None:
         return SpectrogramSpec.from_dict(fields)
+    if name == AUTO_SPEC:
+        try:
+            name = ladder_preset(fields["sr"]) if "sr" in fields else "default"
+        except ParameterError as exc:
+            raise ParameterError(f"{where} sr: {exc}") from None
     if name not in SPEC_PRESETS:
         raise ParameterError(
             f"{where}: unknown spec preset {name!r}; known: {', '.join(sorted(SPEC_PRESETS))}"
@@ -336,8 +383,13 @@ def resolve_config(
     preset: str = "default",
     config_file: Path | None = None,
     overrides: Mapping[str, Any] | None = None,
+    data_rate: Callable[[], tuple[int, str]] | None = None,
 ) -> TrainConfig:
     """Preset → config file → overrides (``{"train": {"steps": 10}}``), validated.
+
+    ``data_rate`` is asked for ``(rate, why)`` only when the merged ``[spec]`` is
+    ``preset = "auto"`` without an ``sr`` (measuring a data set costs a decode of every
+    file): its rate picks the ladder rung and ``why`` is kept as ``data.rate_choice``.
 
     Raises:
         ParameterError: unknown preset, unreadable or invalid TOML, unknown keys, impossible
@@ -359,4 +411,13 @@ def resolve_config(
         source = f"config {path}"
     if overrides:
         data = _merge(data, overrides)
+    spec = data.get("spec", {})
+    if (
+        data_rate is not None
+        and isinstance(spec, Mapping)
+        and spec.get("preset") == AUTO_SPEC
+        and "sr" not in spec
+    ):
+        rate, why = data_rate()
+        data = _merge(data, {"spec": {"preset": ladder_preset(rate)}, "data": {"rate_choice": why}})
     return TrainConfig.from_dict(data, source=source)

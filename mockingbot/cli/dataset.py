@@ -177,6 +177,7 @@ def inspect(
     except MockingBotError as exc:
         fail(str(exc))
     summary = ds.summary()
+    summary["bandwidth"] = _bandwidth_report(ds, quiet=json_out)
     if json_out:
         print_json(summary)
         return
@@ -185,6 +186,59 @@ def inspect(
         descriptions[f.info.format] = f"{f.info.format} — {f.info.format_info}"
         descriptions[f.info.subtype] = f"{f.info.subtype} — {f.info.subtype_info}"
     _print_report(summary, descriptions)
+    _print_bandwidth(summary["bandwidth"])
+
+
+def _bandwidth_report(ds: Any, *, quiet: bool) -> dict[str, Any]:
+    """Each usable file's effective bandwidth and the rate ``mbot train`` would choose.
+
+    A second decode, at each file's own rate: the training clips are already resampled
+    to the preset's rate, which hides what lies above it (:mod:`mockingbot.bandwidth`).
+    """
+    from ..bandwidth import BANDWIDTH_DB, choose_rate, measure_files
+
+    paths = [f.path for f in ds.files]
+    if quiet:
+        files = measure_files(paths)
+    else:
+        with progress(transient=True) as bar:
+            task = bar.add_task("measuring bandwidth", total=len(paths), rate="", status="")
+            files = measure_files(paths, on_progress=lambda d, _t: bar.update(task, completed=d))
+    choice = choose_rate(files)
+    return {
+        "measure": f"upper edge of the highest 250 Hz band within {BANDWIDTH_DB:g} dB of the "
+        "strongest band",
+        "train_rate": choice.rate,
+        "train_rate_why": choice.reason(),
+        "files": [f.to_dict(ds.root) for f in files],
+    }
+
+
+def _print_bandwidth(report: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(
+        title=f"Bandwidth ({report['measure']})", title_justify="left", caption_justify="left"
+    )
+    for col, justify in (("file", "left"), ("rate", "right"), ("bandwidth", "right")):
+        table.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    table.add_column("reaches", justify="right")
+    table.add_column("note")
+    for f in report["files"]:
+        note = ""
+        if f["upsampled_from"]:
+            note = f"upsampled from {f['upsampled_from'] / 1000:g} kHz?"
+        table.add_row(
+            f["path"],
+            f"{f['sr']} Hz",
+            f"{f['bandwidth_hz'] / 1000:.2f} kHz",
+            f"{f['reaches'] / 1000:g} kHz",
+            note,
+        )
+    table.caption = (
+        f"mbot train would train at {report['train_rate']} Hz: {report['train_rate_why']}"
+    )
+    console.print(table, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

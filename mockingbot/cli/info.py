@@ -64,6 +64,18 @@ def _output_kind(meta: dict[str, Any]) -> str:
     return f"{meta['output']} (normalised, see spec)"
 
 
+def _rate(spec: dict[str, Any]) -> str:
+    """``22050 Hz (spectrogram up to 11.0 kHz)``: the rate and the band the model covers.
+
+    The band is what a listener gets: render-pack writes 44.1/48 kHz files from any model,
+    and an 8 kHz model's files hold nothing above 4 kHz.
+    """
+    from mockingbot.spec import SpectrogramSpec
+
+    s = SpectrogramSpec.from_dict(spec)
+    return f"{s.sr} Hz (spectrogram up to {s.max_hz / 1000:.1f} kHz)"
+
+
 def _context(meta: dict[str, Any]) -> str:
     if meta.get("data_context", "call") == "recording":
         return "whole recordings (render-pack cuts the room tone around each call)"
@@ -85,6 +97,7 @@ def _print_info(info: dict[str, Any]) -> None:
             ("preset", meta["preset"]),
             ("training steps", f"{meta['training_steps']:,}"),
             ("latent", f"{meta['latent_dim']} × {meta['latent_distribution']}"),
+            ("sample rate", _rate(meta["spec"])),
             ("output", _output_kind(meta)),
             ("phase recovery", meta["phase"]),
             ("data set", f"{ds.get('name', '?')} ({ds.get('clips', '?')} clips)"),

@@ -24,6 +24,8 @@ Examples:
 
   mbot train ~/sounds/meows --out runs/seed --preset seed-2022   # the 2022 recipe
 
+  mbot train ~/sounds/growls --out runs/growls --sample-rate 16000   # not the rate the data earns
+
   tensorboard --logdir runs/meows/logs
 """
 
@@ -41,6 +43,33 @@ def _overrides(
     if strategy is not None:
         train["strategy"] = strategy
     return {"train": train} if train else {}
+
+
+def _merge_overrides(a: dict, b: dict) -> dict:
+    """``a`` with ``b``'s tables merged in (one level: ``{"spec": {...}}``)."""
+    out = {k: dict(v) for k, v in a.items()}
+    for key, table in b.items():
+        out.setdefault(key, {}).update(table)
+    return out
+
+
+def _data_rate(data_dir: Path) -> tuple[int, str]:
+    """The ladder rate ``data_dir`` earns and why (:func:`mockingbot.bandwidth.choose_rate`).
+
+    Each file is decoded at its own rate and its real bandwidth measured, so a folder of
+    44.1 kHz files upsampled from 8 kHz trains at 8 kHz, not at four times the cost.
+    """
+    from ..bandwidth import choose_rate, measure_files
+    from ..dataset import scan_audio_files
+
+    with progress(transient=True) as bar:
+        task = bar.add_task("measuring bandwidth", total=None, rate="", status="")
+        files = measure_files(
+            scan_audio_files(data_dir),
+            on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    choice = choose_rate(files)
+    return choice.rate, f"from the data: {choice.reason()}"
 
 
 def train(
@@ -77,6 +106,12 @@ def train(
         help="Keep a small training state file (.npz: networks and cumulative cost) here, "
         "refreshed at every checkpoint; continue on any machine with --init-from FILE.",
     ),
+    sample_rate: int | None = typer.Option(
+        None,
+        "--sample-rate",
+        help="Train at this ladder rate (8000, 16000, 22050, 32000 Hz) instead of the one the "
+        "data earns (the rate most files really reach, see mbot dataset inspect).",
+    ),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first unusable audio file."),
     dataset_name: str | None = typer.Option(None, "--dataset-name", help="Name of the data set."),
     license_: str | None = typer.Option(
@@ -89,7 +124,7 @@ def train(
     """Train a spectrogram GAN on DATA_DIR and write checkpoints, samples and logs to --out."""
     import os
 
-    from ..errors import DataError
+    from ..errors import DataError, ParameterError
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter out
     try:
@@ -108,6 +143,18 @@ def train(
 
     if resume and init_from is not None:
         fail("--init-from starts a new run; it cannot be combined with --resume")
+    if sample_rate is not None:
+        from ..spec import ladder_preset
+
+        if resume:
+            fail("--sample-rate cannot change a run being resumed; start a new run instead")
+        try:
+            rung = ladder_preset(sample_rate)
+        except ParameterError as exc:
+            fail(f"--sample-rate: {exc}")
+        overrides = _merge_overrides(
+            overrides, {"spec": {"preset": rung}, "data": {"rate_choice": "--sample-rate"}}
+        )
     if init_from is not None and not (runs.is_run_dir(init_from) or init_from.is_file()):
         fail(
             f"--init-from {init_from} is neither a MockingBot run folder (no config.json of "
@@ -137,7 +184,14 @@ def train(
             fail("missing DATA_DIR: mbot train DATA_DIR --out RUN_DIR")
         if out is None:
             fail("missing --out RUN_DIR: where should checkpoints and samples go?")
-        cfg = resolve_config(preset=preset, config_file=config, overrides=overrides)
+        if not Path(data_dir).is_dir():
+            raise DataError(f"data folder {data_dir} does not exist or is not a folder")
+        cfg = resolve_config(
+            preset=preset,
+            config_file=config,
+            overrides=overrides,
+            data_rate=lambda: _data_rate(Path(data_dir)),
+        )
         meta = {}
     if not Path(data_dir).is_dir():
         raise DataError(f"data folder {data_dir} does not exist or is not a folder")
@@ -147,8 +201,10 @@ def train(
 
     if not resume:
         runs.prepare_run_dir(out, resume=False, force=force)
+    rate_note = f" ({cfg.data.rate_choice})" if cfg.data.rate_choice else ""
     err_console.print(
-        f"mbot train preset={cfg.name} generator={cfg.model.generator} "
+        f"mbot train preset={cfg.name} sample_rate={cfg.spec.sr}{rate_note} "
+        f"generator={cfg.model.generator} "
         f"output={cfg.model.output} data={cfg.data.context} "
         f"steps={cfg.train.steps} batch={cfg.train.batch_size} → {out}",
         highlight=False,
