@@ -345,3 +345,15 @@ def test_bad_input_is_one_line_and_exit_2(
     assert any(fragment in ln for ln in lines), result.output
     assert lines[-1].startswith("error:"), result.output
     assert (tmp_path / "existing" / "keep.txt").read_text() == "user data"
+
+
+def test_minibatch_std_has_finite_gradients_when_the_whole_batch_agrees() -> None:
+    """A feature equal across the batch (silence; a batch of 2 often has it) has std 0, and
+    sqrt's gradient there is infinite: `mbot train --batch-size 2` crashed on NaN f0 from it."""
+    from mockingbot.trainer.models import MinibatchStd
+
+    x = tf.ones([2, 4, 4, 3])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = tf.reduce_sum(MinibatchStd()(x))
+    assert np.all(np.isfinite(tape.gradient(y, x).numpy()))

@@ -168,7 +168,11 @@ class MinibatchStd(layers.Layer):
     """
 
     def call(self, x):
-        std = ops.std(x, axis=0, keepdims=True)
+        # sqrt(var + ε), as in ProGAN: where every example of the batch has the same feature
+        # (silence; a batch of 2 often does) the std is 0 and sqrt's gradient is infinite,
+        # which turned the whole step's gradients into NaN
+        var = ops.var(x, axis=0, keepdims=True)
+        std = ops.sqrt(var + 1e-8)
         mean_std = ops.mean(std, axis=[1, 2, 3], keepdims=True)
         return ops.concatenate([x, ops.zeros_like(x[..., :1]) + mean_std], axis=-1)
 
