@@ -73,6 +73,24 @@ def prepare(args: argparse.Namespace) -> None:
     print(f"{len(feats)} clips {feats.features.shape[1:]} → {args.out}")
 
 
+def parse_sets(items: list[str]) -> dict:
+    """``["train.stats_match=100", "train.g_lr=1e-4"]`` → nested overrides (values as TOML).
+
+    >>> parse_sets(["train.stats_match=100", "train.g_lr=1e-4"])
+    {'train': {'stats_match': 100, 'g_lr': 0.0001}}
+    """
+    import tomllib
+
+    out: dict = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        section, dot, name = key.strip().partition(".")
+        if not sep or not dot or not section or not name:
+            raise SystemExit(f"--set wants SECTION.KEY=VALUE, got {item!r}")
+        out.setdefault(section, {})[name] = tomllib.loads(f"v = {value.strip()}")["v"]
+    return out
+
+
 def train(args: argparse.Namespace) -> None:
     """Run :func:`mockingbot.trainer.jax_loop.train_state` and print its summary."""
     import numpy as np
@@ -91,6 +109,8 @@ def train(args: argparse.Namespace) -> None:
         seconds=args.seconds,
         max_steps=args.max_steps,
         device=args.device,
+        seed=args.seed,
+        overrides=parse_sets(args.set),
         log=lambda m: print(m, flush=True),
     )
     print(
@@ -114,6 +134,14 @@ def main() -> None:
     t.add_argument("--seconds", type=float, default=420.0)
     t.add_argument("--max-steps", type=int, default=None)
     t.add_argument("--device", default="gpu")
+    t.add_argument("--seed", type=int, default=0, help="this sitting's random stream")
+    t.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="change the recipe from here on (e.g. train.stats_match=100); repeatable",
+    )
     args = parser.parse_args()
     if args.command == "train":
         os.environ["KERAS_BACKEND"] = "jax"  # before keras is imported anywhere

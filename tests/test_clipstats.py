@@ -177,3 +177,32 @@ def test_init_from_places_weights_by_path_when_a_branch_reorders_them(tmp_path: 
     info = json.loads((dst / "run.json").read_text())
     assert info["steps"] == 4 and info["init_from"]["step"] == 4
     assert json.loads((dst / "config.json").read_text())["train"]["stats_match"] == 50.0
+
+
+def test_clip_statistics_are_the_same_under_jax(tmp_path: Path) -> None:
+    """The JAX training loop (the GPU path) matches on the very statistics TensorFlow does."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    if subprocess.run([sys.executable, "-c", "import jax, keras"], env=env).returncode:
+        pytest.skip("JAX is not installed")
+    rng = np.random.default_rng(5)
+    x = np.clip(rng.normal(-0.3, 0.4, (3, SPEC.n_frames, SPEC.n_bins)), -1, 1).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    code = f"""
+import numpy as np
+from mockingbot.spec import PRESETS
+from mockingbot.trainer.clipstats import band_matrix, clip_statistics, moment_gap
+spec = PRESETS["default"]
+x = np.load({str(tmp_path / "x.npy")!r})
+s = clip_statistics(x, band_matrix(spec, {BANDS}), top_db=spec.top_db)
+np.save({str(tmp_path / "s.npy")!r}, np.asarray(s))
+np.save({str(tmp_path / "g.npy")!r}, np.asarray(moment_gap(s, s[::-1] * 1.1)))
+"""
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=300)
+    ours = _stats(x)
+    np.testing.assert_allclose(np.load(tmp_path / "s.npy"), ours, atol=1e-5)
+    gap = moment_gap(tf.constant(ours), tf.constant(ours[::-1] * 1.1)).numpy()
+    np.testing.assert_allclose(np.load(tmp_path / "g.npy"), gap, rtol=1e-5)

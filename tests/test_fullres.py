@@ -4,6 +4,7 @@ and byte-identical renders."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -189,11 +190,13 @@ def test_jax_loop_trains_the_same_networks_and_tensorflow_continues(
     probe = tmp_path / "probe.npy"
     train = [sys.executable, str(script), "train", "--state", str(trained["state"])]
     train += ["--features", str(feats), "--out", str(out), "--max-steps", "2", "--device", "cpu"]
+    train += ["--set", "train.stats_match=10"]  # the feature-matching term runs under jit too
     done = subprocess.run(train, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "2 steps" in done.stdout
     arrays, info = read_state(out)
     assert info["steps"] == 8 and info["sittings"][-1]["device"] == "cpu"
+    assert info["config"]["train"]["stats_match"] == 10  # the recipe change is carried on
     before, _ = read_state(trained["state"])
     changed = [k for k in before if k.startswith("generator/") and (before[k] != arrays[k]).any()]
     assert changed, "the JAX loop did not move the generator"
@@ -222,3 +225,17 @@ np.save({str(probe)!r}, np.asarray(y))
     np.testing.assert_allclose(np.load(probe), G([z, noise]).numpy(), atol=2e-4)
     result = CliRunner().invoke(app, ["export", "onnx", str(out), "-o", str(tmp_path / "j.onnx")])
     assert result.exit_code == 0, result.output
+
+
+def test_gpu_train_set_parses_values_as_toml_and_refuses_malformed_ones() -> None:
+    spec = importlib.util.spec_from_file_location("gpu_train", ROOT / "scripts" / "gpu_train.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sets = ["train.stats_match=100", "train.augment=['gain']", "model.phase = 'pghi'"]
+    assert module.parse_sets(sets) == {
+        "train": {"stats_match": 100, "augment": ["gain"]},
+        "model": {"phase": "pghi"},
+    }
+    for bad in ("stats_match=100", "train.stats_match", ".x=1"):
+        with pytest.raises(SystemExit, match=r"SECTION\.KEY=VALUE"):
+            module.parse_sets([bad])

@@ -20,14 +20,16 @@ The same statistics serve the generator directly (``train.stats_match``): featur
 separates real from generated clips easily, yet the generator does not follow on these
 clip-level statistics; the matching term points it there explicitly.
 
+The maths is ``keras.ops``, so the same functions serve the TensorFlow loop and the JAX
+one (:mod:`~mockingbot.trainer.jax_loop`) alike.
+
 Contents: :func:`band_matrix`, :func:`clip_statistics`, :func:`moment_gap`, :class:`ClipStats`.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
-from keras import layers, saving
+from keras import layers, ops, saving
 
 from mockingbot.spec import SpectrogramSpec
 from mockingbot.spectral import mel_filterbank
@@ -55,7 +57,7 @@ def band_matrix(spec: SpectrogramSpec, n_bands: int) -> np.ndarray:
     return fb.T.astype(np.float32)
 
 
-def clip_statistics(x: tf.Tensor, bands: tf.Tensor, *, top_db: float) -> tf.Tensor:
+def clip_statistics(x, bands, *, top_db: float):
     """Per-clip summary of normalised spectrograms ``x`` [batch, frames, bins].
 
     Args:
@@ -68,23 +70,23 @@ def clip_statistics(x: tf.Tensor, bands: tf.Tensor, *, top_db: float) -> tf.Tens
         standard deviation of the frame-to-frame difference (over the active frames), then
         the log of the active fraction of the clip.
     """
-    b = tf.einsum("btf,fk->btk", x, bands)
-    level = tf.reduce_max(x, axis=2)  # [batch, frames]
-    threshold = tf.reduce_max(level, axis=1, keepdims=True) - 2.0 * ACTIVE_RANGE_DB / top_db
-    active = tf.stop_gradient(tf.cast(level >= threshold, x.dtype))[..., None]
-    n = tf.reduce_sum(active, axis=1) + _EPS  # [batch, 1]
-    mean = tf.reduce_sum(active * b, axis=1) / n
-    std = tf.sqrt(tf.reduce_sum(active * tf.square(b - mean[:, None]), axis=1) / n + _EPS)
+    b = ops.einsum("btf,fk->btk", x, ops.cast(bands, x.dtype))
+    level = ops.max(x, axis=2)  # [batch, frames]
+    threshold = ops.max(level, axis=1, keepdims=True) - 2.0 * ACTIVE_RANGE_DB / top_db
+    active = ops.stop_gradient(ops.cast(level >= threshold, x.dtype))[..., None]
+    n = ops.sum(active, axis=1) + _EPS  # [batch, 1]
+    mean = ops.sum(active * b, axis=1) / n
+    std = ops.sqrt(ops.sum(active * ops.square(b - mean[:, None]), axis=1) / n + _EPS)
     pair = active[:, 1:] * active[:, :-1]
     diff = b[:, 1:] - b[:, :-1]
-    n_pair = tf.reduce_sum(pair, axis=1) + _EPS
-    d_mean = tf.reduce_sum(pair * diff, axis=1) / n_pair
-    dstd = tf.sqrt(tf.reduce_sum(pair * tf.square(diff - d_mean[:, None]), axis=1) / n_pair + _EPS)
-    frac = tf.math.log(n / tf.cast(tf.shape(x)[1], x.dtype))
-    return tf.concat([mean, _SPREAD_GAIN * std, _SPREAD_GAIN * dstd, frac], axis=1)
+    n_pair = ops.sum(pair, axis=1) + _EPS
+    d_mean = ops.sum(pair * diff, axis=1) / n_pair
+    dstd = ops.sqrt(ops.sum(pair * ops.square(diff - d_mean[:, None]), axis=1) / n_pair + _EPS)
+    frac = ops.log(n / ops.cast(ops.shape(x)[1], x.dtype))
+    return ops.concatenate([mean, _SPREAD_GAIN * std, _SPREAD_GAIN * dstd, frac], axis=1)
 
 
-def moment_gap(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
+def moment_gap(a, b):
     """Mean over features of the squared gaps in batch mean and batch spread of ``a``, ``b``.
 
     Args:
@@ -93,10 +95,10 @@ def moment_gap(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
     Returns:
         a scalar ≥ 0, zero when both batches have the same means and standard deviations.
     """
-    m_a, v_a = tf.nn.moments(a, axes=[0])
-    m_b, v_b = tf.nn.moments(b, axes=[0])
-    spread = tf.sqrt(v_a + _EPS) - tf.sqrt(v_b + _EPS)
-    return tf.reduce_mean(tf.square(m_a - m_b) + tf.square(spread))
+    m_a, v_a = ops.mean(a, axis=0), ops.var(a, axis=0)
+    m_b, v_b = ops.mean(b, axis=0), ops.var(b, axis=0)
+    spread = ops.sqrt(v_a + _EPS) - ops.sqrt(v_b + _EPS)
+    return ops.mean(ops.square(m_a - m_b) + ops.square(spread))
 
 
 @saving.register_keras_serializable(package="mockingbot")
@@ -108,7 +110,7 @@ class ClipStats(layers.Layer):
         self.spec = dict(spec)
         self.n_bands = int(n_bands)
         s = SpectrogramSpec.from_dict(self.spec)
-        self._bands = tf.constant(band_matrix(s, self.n_bands))
+        self._bands = band_matrix(s, self.n_bands)
         self._top_db = float(s.top_db)
 
     @property
@@ -116,7 +118,7 @@ class ClipStats(layers.Layer):
         """Length of the statistics vector."""
         return 3 * self.n_bands + 1
 
-    def call(self, x: tf.Tensor) -> tf.Tensor:
+    def call(self, x):
         return clip_statistics(x, self._bands, top_db=self._top_db)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:

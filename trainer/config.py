@@ -38,6 +38,7 @@ __all__ = [
     "available_presets",
     "base_frames_for",
     "load_preset",
+    "merge_config",
     "resolve_config",
 ]
 
@@ -365,14 +366,15 @@ def load_preset(name: str, *, _seen: tuple[str, ...] = ()) -> dict[str, Any]:
     base = data.pop("base", None)
     if base is None:
         return data
-    return _merge(load_preset(str(base), _seen=(*_seen, name)), data)
+    return merge_config(load_preset(str(base), _seen=(*_seen, name)), data)
 
 
-def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+def merge_config(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``over`` laid on ``base`` key by key (nested tables merged, values replaced); copies."""
     out = copy.deepcopy(base)
     for key, value in over.items():
         if isinstance(value, Mapping) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
+            out[key] = merge_config(out[key], value)
         else:
             out[key] = copy.deepcopy(value)
     return out
@@ -407,10 +409,10 @@ def resolve_config(
             raise ParameterError(f"cannot read config file {path}: {exc}") from None
         except tomllib.TOMLDecodeError as exc:
             raise ParameterError(f"config file {path} is not valid TOML: {exc}") from None
-        data = _merge(data, user)
+        data = merge_config(data, user)
         source = f"config {path}"
     if overrides:
-        data = _merge(data, overrides)
+        data = merge_config(data, overrides)
     spec = data.get("spec", {})
     if (
         data_rate is not None
@@ -419,5 +421,7 @@ def resolve_config(
         and "sr" not in spec
     ):
         rate, why = data_rate()
-        data = _merge(data, {"spec": {"preset": ladder_preset(rate)}, "data": {"rate_choice": why}})
+        data = merge_config(
+            data, {"spec": {"preset": ladder_preset(rate)}, "data": {"rate_choice": why}}
+        )
     return TrainConfig.from_dict(data, source=source)

@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 
 from .augment import CUTOUT_FRACTION, GAIN_DB, SHIFT_FRACTION
-from .config import TrainConfig
+from .clipstats import band_matrix, clip_statistics, moment_gap
+from .config import TrainConfig, merge_config
 from .models import build_discriminator, build_generator
 from .state import apply_state, read_state, write_state
 
@@ -71,6 +72,7 @@ def _make_step(cfg: TrainConfig, G: Any, D: Any, g_tx: Any, d_tx: Any) -> Callab
     t, m = cfg.train, cfg.model
     ops, top_db = tuple(t.augment), cfg.spec.top_db
     noise_dims = tuple(int(d) for d in G.inputs[1].shape[1:])
+    bands = band_matrix(cfg.spec, m.stats_bands) if t.stats_match > 0 else None
     g_fixed = [v.value for v in G.non_trainable_variables]
     d_fixed = [v.value for v in D.non_trainable_variables]
 
@@ -109,7 +111,12 @@ def _make_step(cfg: TrainConfig, G: Any, D: Any, g_tx: Any, d_tx: Any) -> Callab
 
         def g_loss_fn(gp):
             fake = gen(gp, z, noise)
-            return -jnp.mean(disc(dp, _augment(fake, k_gen, ops=ops, top_db=top_db)))
+            loss = -jnp.mean(disc(dp, _augment(fake, k_gen, ops=ops, top_db=top_db)))
+            if bands is not None:  # feature matching on clip statistics, as in GanTrainer
+                s_r = clip_statistics(real, bands, top_db=top_db)
+                s_f = clip_statistics(fake, bands, top_db=top_db)
+                loss = loss + t.stats_match * moment_gap(s_r, s_f)
+            return loss
 
         g_loss, g_grads = jax.value_and_grad(g_loss_fn)(gp)
         updates, g_opt = g_tx.update(g_grads, g_opt, gp)
@@ -131,6 +138,7 @@ def train_state(
     save_every_s: float = 60.0,
     device: str = "gpu",
     seed: int = 0,
+    overrides: dict[str, Any] | None = None,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     """Train the state in ``state_path`` for ``seconds`` (or ``max_steps``) and write it out.
@@ -145,6 +153,9 @@ def train_state(
         max_steps: stop after this many steps even if time is left.
         device: what the ``sittings`` history calls the machine.
         seed: seed of this sitting's random stream (combined with the state's step count).
+        overrides: recipe changes for this sitting and after (``{"train": {"stats_match":
+            100.0}}``); the state written records the changed config, so a later sitting
+            continues the same recipe.
 
     Returns:
         a summary: steps done, steps/s, the last losses, the state's cumulative steps.
@@ -158,7 +169,9 @@ def train_state(
         raise RuntimeError("train_state needs KERAS_BACKEND=jax set before keras is imported")
     t0 = time.perf_counter()
     arrays, info = read_state(state_path)
-    cfg = TrainConfig.from_dict(info["config"], source=f"state {state_path}")
+    config = merge_config(info["config"], overrides) if overrides else info["config"]
+    cfg = TrainConfig.from_dict(config, source=f"state {state_path}")
+    info = {**info, "config": cfg.to_dict()}
     if features.shape[1:] != cfg.spec.shape:
         raise ValueError(f"features have shape {features.shape[1:]}, the spec {cfg.spec.shape}")
     G, D = build_generator(cfg), build_discriminator(cfg)
