@@ -21,8 +21,8 @@ generated magnitudes (dB, lower is better), peak RSS, and throughput ratios agai
 process, files and all) with the same model, and reports its peak RSS. With ``--against
 OLD.onnx`` it times the same command with that model too, alternating the two ``--repeat``
 times, and prints the ratio (the new default against the old one:
-``--model runtime/models/default.onnx --against old.onnx --pack-count 500``). ``--run`` may
-be left out to time only the packs.
+``--model src/mockingbot/runtime/models/default.onnx --against old.onnx
+--pack-count 500``). ``--run`` may be left out to time only the packs.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ seed=0
 for job in "$@"; do
   name=${job%%:*}; sets=()
   if [[ $job == *:* ]]; then IFS=, read -ra kv <<<"${job#*:}"; for s in "${kv[@]}"; do sets+=(--set "$s"); done; fi
-  python3 scripts/gpu_train.py train --state runtime/models/default-state.npz \
+  python3 scripts/gpu_train.py train --state src/mockingbot/runtime/models/default-state.npz \
     --features .gpu/features.npy --out "$out/$name.npz" --seconds "$seconds" --seed "$seed" \
     "${sets[@]}" >"$out/$name.log" 2>&1 &
   seed=$((seed + 1))

@@ -4,7 +4,7 @@ Two steps, because the GPU machine sees only the repository (not the data set):
 
     # here: the training clips as arrays, in the state's own spec and data context
     python scripts/gpu_train.py prepare ../shared/datasets/catmeows \\
-        --state runtime/models/default-state.npz --out .gpu/features.npy
+        --state src/mockingbot/runtime/models/default-state.npz --out .gpu/features.npy
 
     # there (KERAS_BACKEND is set by this script). A JAX image without Keras needs three
     # wheels beside the repository, fetched here for its Python (3.12 on the H200 image):
@@ -13,22 +13,22 @@ Two steps, because the GPU machine sees only the repository (not the data set):
     #     -d .whl keras==3.15.1 namex optree
     #   (there) pip install --no-index --no-deps --target /tmp/site .whl/*.whl
     #           export PYTHONPATH=/tmp/site
-    python scripts/gpu_train.py train --state runtime/models/default-state.npz \\
+    python scripts/gpu_train.py train --state src/mockingbot/runtime/models/default-state.npz \\
         --features .gpu/features.npy --out "$OUT/state.npz" --seconds 420
 
 This session's two runs on one H200 (jax 0.11.2): 78 steps/s after a ~30-s compile,
 49 159 steps in 690 s of training.
 
-The result is a training state file: copy it over ``runtime/models/default-state.npz`` and
-continue on any machine with ``scripts/train-default-model.sh`` (``mbot train --init-from``).
-The state is rewritten every minute, so a machine taken back mid-run still returns a whole
-one. The model card says how this was used and what it gave.
+The result is a training state file: copy it over
+``src/mockingbot/runtime/models/default-state.npz`` and continue on any machine with
+``scripts/train-default-model.sh`` (``mbot train --init-from``). The state is rewritten every
+minute, so a machine taken back mid-run still returns a whole one. The model card says how
+this was used and what it gave.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import sys
 import time
@@ -38,23 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _importable() -> None:
-    """Make ``mockingbot.trainer`` importable from a bare checkout (no pip install there).
-
-    The repository keeps the design card's top-level folders (``trainer/``) and installs
-    them as sub-packages of ``mockingbot``; without an install, map the folder by hand.
-    """
-    sys.path.insert(0, str(ROOT))
-    try:
-        import mockingbot.trainer  # noqa: F401
-    except ImportError:
-        spec = importlib.util.spec_from_file_location(
-            "mockingbot.trainer",
-            ROOT / "trainer" / "__init__.py",
-            submodule_search_locations=[str(ROOT / "trainer")],
-        )
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["mockingbot.trainer"] = module
-        spec.loader.exec_module(module)
+    """Make ``mockingbot`` importable from a bare checkout (no pip install on the GPU image)."""
+    sys.path.insert(0, str(ROOT / "src"))
 
 
 def prepare(args: argparse.Namespace) -> None:

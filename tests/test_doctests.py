@@ -14,17 +14,11 @@ import pkgutil
 import pytest
 
 import mockingbot
-import mockingbot.runtime
 
-# mockingbot.runtime lives in the top-level runtime/ folder (pyproject's package-dir), so it
-# is walked on its own path.
 MODULES = sorted(
-    {
-        m.name
-        for package in (mockingbot, mockingbot.runtime)
-        for m in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
-        if not m.name.startswith(("mockingbot.trainer", "mockingbot.export"))
-    }
+    m.name
+    for m in pkgutil.walk_packages(mockingbot.__path__, "mockingbot.")
+    if not m.name.startswith(("mockingbot.trainer", "mockingbot.export", "mockingbot.godot_addon"))
 )
 
 

@@ -97,7 +97,8 @@ def addon_source_dir() -> Path:
     """The folder holding the addon's ``plugin.cfg`` in this installation.
 
     A normal (wheel) install ships it as package data of ``mockingbot.godot_addon``; a
-    source checkout (editable install) has it at ``godot_addon/addons/mockingbot``.
+    source checkout (editable install, whose import hook does not resolve the data-only
+    package) has it at ``godot_addon/addons/mockingbot`` beside ``src/``.
 
     Raises:
         GodotProjectError: when neither exists (a broken installation).
@@ -109,7 +110,7 @@ def addon_source_dir() -> Path:
         spec = None
     if spec is not None and spec.submodule_search_locations:
         candidates += [Path(p) for p in spec.submodule_search_locations]
-    checkout = Path(__file__).resolve().parent.parent
+    checkout = Path(__file__).resolve().parents[2]  # src/mockingbot/ → the repository root
     candidates.append(checkout / "godot_addon" / "addons" / ADDON_NAME)
     for folder in candidates:
         if (folder / "plugin.cfg").is_file():

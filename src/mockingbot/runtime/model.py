@@ -68,7 +68,7 @@ _DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "default.onnx"
 
 
 def default_model_path() -> Path:
-    """Path of the generator shipped with the package (``mockingbot/runtime/models/default.onnx``).
+    """Path of the generator shipped with the package (``runtime/models/default.onnx`` in it).
 
     Raises:
         ModelError: no default model is installed.

@@ -57,7 +57,7 @@ _STRATEGIES = ("default", "mirrored", "multiworker")
 
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
-    """Architecture settings (see ``trainer/presets/default.toml`` for what each means)."""
+    """Architecture settings (the preset ``default.toml`` says what each means and why)."""
 
     generator: str = "harmonic"
     output: str = "spectrogram"
