@@ -11,6 +11,10 @@
 #
 # Needs .gpu/features.npy (scripts/gpu_train.py prepare) and, on an image without Keras,
 # the wheels in .whl/ (see scripts/gpu_train.py). Writes $OUT/NAME.npz and $OUT/NAME.log.
+# DEVICE names the card in each state's history (e.g. DEVICE="gpu (H200)").
+#
+# Session 6, one H200: three processes got 23.3-23.8 steps/s each (70 in all, one alone 78):
+# the card was already busy, so this buys a controlled comparison, not extra steps.
 set -u
 seconds=$1; shift
 out=${OUT:-out}; mkdir -p "$out"
@@ -25,6 +29,7 @@ for job in "$@"; do
   if [[ $job == *:* ]]; then IFS=, read -ra kv <<<"${job#*:}"; for s in "${kv[@]}"; do sets+=(--set "$s"); done; fi
   python3 scripts/gpu_train.py train --state src/mockingbot/runtime/models/default-state.npz \
     --features .gpu/features.npy --out "$out/$name.npz" --seconds "$seconds" --seed "$seed" \
+    --device "${DEVICE:-gpu}, one of $# runs sharing it" \
     "${sets[@]}" >"$out/$name.log" 2>&1 &
   seed=$((seed + 1))
 done

@@ -27,9 +27,11 @@ SPEC = PRESETS["default"]
 BANDS = 8
 
 
-def _cfg(**model: object) -> TrainConfig:
+def _cfg(*, stats_match: float | None = None, **model: object) -> TrainConfig:
     data = load_preset("default")
     data["model"].update(model)
+    if stats_match is not None:
+        data["train"]["stats_match"] = stats_match
     return TrainConfig.from_dict(data)
 
 
@@ -111,7 +113,8 @@ def test_statistics_head_starts_silent_and_learns() -> None:
         ({"disc_stats": True, "stats_bands": 1}, "model.stats_bands"),
         ({"disc_stats": True, "stats_bands": 65}, "model.stats_bands"),
         ({"disc_stats": True, "stats_bands": True}, "stats_bands must be an integer"),
-        ({"stats_bands": 100}, None),  # unused without disc_stats or stats_match: fine
+        ({"stats_bands": 65}, "model.stats_bands"),  # the default recipe matches statistics
+        ({"stats_bands": 100, "stats_match": 0.0}, None),  # unused without either: fine
     ],
 )
 def test_impossible_statistics_settings_name_the_key(model: dict, fragment: str | None) -> None:
