@@ -262,6 +262,25 @@ def _tiny_config(folder: Path) -> Path:
     return path
 
 
+def shares(count: int, kinds: list[str], long_max: int) -> dict[str, int]:
+    """Inputs per class: ``count`` split evenly, the ten-minute class capped at ``long_max``
+    (each is a 9.6 MB file that takes seconds to read) and its shortfall spread over the
+    other classes, so ``--count N`` always tries N inputs.
+
+    >>> shares(10, ["a", "b", "ten-minutes"], 1)
+    {'a': 5, 'b': 4, 'ten-minutes': 1}
+    """
+
+    def even(n: int, names: list[str]) -> dict[str, int]:
+        return {k: n // len(names) + (i < n % len(names)) for i, k in enumerate(names)}
+
+    share = even(count, kinds)
+    if share.get("ten-minutes", 0) > long_max:  # (alone, the class cannot make up the rest)
+        others = [k for k in kinds if k != "ten-minutes"]
+        share = {**(even(count - long_max, others) if others else {}), "ten-minutes": long_max}
+    return {k: share[k] for k in kinds}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", type=int, default=1000, help="hostile inputs in all")
@@ -275,11 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(kinds) - set(CLASSES)
     if unknown:
         ap.error(f"unknown classes: {', '.join(sorted(unknown))}")
-    share = {
-        k: args.count // len(kinds) + (i < args.count % len(kinds)) for i, k in enumerate(kinds)
-    }
-    if "ten-minutes" in share:
-        share["ten-minutes"] = min(share["ten-minutes"], args.long_max)
+    share = shares(args.count, kinds, args.long_max)
     stats = {k: {"tried": 0, "crashed": 0, "hung": 0, "unclear": 0, "trained": 0} for k in kinds}
     train_problems: list[str] = []
     started = time.perf_counter()
