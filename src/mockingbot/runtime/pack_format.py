@@ -38,6 +38,7 @@ __all__ = [
     "MANIFEST",
     "PACK_FORMAT",
     "PACK_FORMAT_VERSION",
+    "SHARD_MANIFEST_FILE",
     "THUMBS_DIR",
     "DamagedManifestError",
     "build_manifest",
@@ -87,6 +88,10 @@ def creature_id(index: int) -> str:
 def sound_id(creature: int, variation: int) -> str:
     """``creature_007_v03`` for creature 7, variation 3."""
     return f"{creature_id(creature)}_v{int(variation):02d}"
+
+
+#: A shard manifest's file name; groups 1 and 2 are the shard's index I and count N.
+SHARD_MANIFEST_FILE = re.compile(r"^manifest\.shard-(\d+)-of-(\d+)\.json$")
 
 
 def shard_manifest_name(index: int, count: int) -> str:
