@@ -53,7 +53,7 @@ import numpy as np
 
 from mockingbot.defaults import DEFAULT_SIZE_RANGE, LATENT_DISTRIBUTIONS, MAX_SEED, SIZE_LIMITS
 from mockingbot.errors import ParameterError
-from mockingbot.validation import as_float, as_int
+from mockingbot.validation import as_float, as_int, one_of
 
 __all__ = [
     "PITCH_JITTER_RANGE",
@@ -279,16 +279,13 @@ def to_model_space(g: np.ndarray, *, distribution: str) -> np.ndarray:
         g: latents in Gaussian space, any shape.
         distribution: ``"normal"`` (identity) or ``"uniform"`` (``2·Φ(g) − 1`` ∈ (−1, 1)).
     """
+    one_of("latent distribution", distribution, LATENT_DISTRIBUTIONS)
     g = np.asarray(g, dtype=np.float64)
-    if distribution == "normal":
-        return g.astype(np.float32)
     if distribution == "uniform":
         from scipy.special import ndtr
 
         return (2.0 * ndtr(g) - 1.0).astype(np.float32)
-    raise ParameterError(
-        f"unknown latent distribution {distribution!r} (known: {', '.join(LATENT_DISTRIBUTIONS)})"
-    )
+    return g.astype(np.float32)
 
 
 def sound_latent(
