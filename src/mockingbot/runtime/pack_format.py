@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from mockingbot.defaults import AUDIO_FORMATS
 from mockingbot.errors import PackError
 
 __all__ = [
@@ -71,7 +72,7 @@ _TOP_FILE = re.compile(
     r"evaluation\.png|"
     r"ATTRIBUTION\.txt|creature_\d+\.tres|\.mbot-progress(\.shard-\d+-of-\d+)?\.jsonl)$"
 )
-_AUDIO_FILE = re.compile(r"^creature_\d+_v\d+\.(wav|ogg)$")
+_AUDIO_FILE = re.compile(rf"^creature_\d+_v\d+\.({'|'.join(AUDIO_FORMATS)})$")
 _SOUND_ID = re.compile(r"^creature_\d{3,}_v\d{2,}$")
 _THUMB_FILE = re.compile(r"^creature_\d+_v\d+\.png$")
 #: Temporary files of :func:`mockingbot.fileio.atomic_path` (``.<stem>.<random><suffix>.tmp``).

@@ -62,8 +62,9 @@ class RenderedSound:
         data: the encoded file (``audio_format``), byte-identical on every run.
         sample_rate: rate of ``audio`` and ``data`` in Hz.
         audio_format: ``"wav"`` or ``"ogg"``.
-        lufs: integrated loudness of what a player hears (the decoded file).
-        peak_dbfs: its sample peak.
+        lufs: integrated loudness of what a player hears (the 16-bit samples of a WAV,
+            the float samples an Ogg encodes); ``-120`` when too quiet to measure.
+        peak_dbfs: its sample peak (``-120`` for silence).
         phase_sc_db: how closely the raw audio matches the generated magnitude (spectral
             convergence, dB); ``None`` for a waveform model (no phase was recovered).
     """
@@ -236,6 +237,7 @@ def render_sounds(
     one_of("audio format", audio_format, AUDIO_FORMATS)
     low, high = LOUDNESS_LUFS_LIMITS
     loudness_lufs = as_float("loudness (LUFS)", loudness_lufs, low=low, high=high)
+    seed = lat.validate_seed(seed)
     spread = lat.validate_spread(spread)
     batch_size = as_int("batch size", batch_size, low=1)
     jobs = [(as_int("creature", c, low=0), as_int("variation", v, low=0)) for c, v in items]
