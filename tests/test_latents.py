@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mockingbot.defaults import DEFAULT_SIZE_RANGE, SIZE_LIMITS
 from mockingbot.errors import ParameterError
 from mockingbot.runtime import latents as lat
 
@@ -89,9 +90,9 @@ def test_creature_traits_are_deterministic_rounded_and_in_range() -> None:
     traits = [lat.creature_traits(9, c) for c in range(300)]
     assert traits[7] == lat.creature_traits(9, 7)
     sizes = np.array([t.size for t in traits])
-    assert sizes.min() >= lat.SIZE_RANGE[0] and sizes.max() <= lat.SIZE_RANGE[1]
+    assert sizes.min() >= DEFAULT_SIZE_RANGE[0] and sizes.max() <= DEFAULT_SIZE_RANGE[1]
     # Log-uniform: about half the creatures are smaller than the geometric mean.
-    geo = math.sqrt(lat.SIZE_RANGE[0] * lat.SIZE_RANGE[1])
+    geo = math.sqrt(DEFAULT_SIZE_RANGE[0] * DEFAULT_SIZE_RANGE[1])
     assert 0.4 < (sizes < geo).mean() < 0.6
     for t in traits:
         assert lat.PITCH_JITTER_RANGE[0] <= t.random_pitch <= lat.PITCH_JITTER_RANGE[1]
@@ -132,8 +133,8 @@ def test_a_size_range_moves_the_sizes_and_nothing_else() -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(
-    a=st.floats(lat.SIZE_LIMITS[0], lat.SIZE_LIMITS[1]),
-    b=st.floats(lat.SIZE_LIMITS[0], lat.SIZE_LIMITS[1]),
+    a=st.floats(SIZE_LIMITS[0], SIZE_LIMITS[1]),
+    b=st.floats(SIZE_LIMITS[0], SIZE_LIMITS[1]),
     creature=st.integers(0, 10_000),
 )
 def test_sizes_stay_inside_any_allowed_range(a: float, b: float, creature: int) -> None:
@@ -146,8 +147,8 @@ def test_sizes_stay_inside_any_allowed_range(a: float, b: float, creature: int) 
 def test_size_limits_are_what_post_processing_accepts() -> None:
     from mockingbot.runtime import postprocess
 
-    assert lat.SIZE_LIMITS == postprocess.SIZE_RANGE
-    assert lat.SIZE_LIMITS[0] <= lat.SIZE_RANGE[0] <= lat.SIZE_RANGE[1] <= lat.SIZE_LIMITS[1]
+    assert SIZE_LIMITS == postprocess.SIZE_RANGE
+    assert SIZE_LIMITS[0] <= DEFAULT_SIZE_RANGE[0] <= DEFAULT_SIZE_RANGE[1] <= SIZE_LIMITS[1]
 
 
 @pytest.mark.parametrize(
@@ -221,6 +222,22 @@ def test_latent_from_manifest_rebuilds_pack_sounds_and_mutations_of_mutations() 
     )
     with pytest.raises(ParameterError, match="no sound"):
         lat.latent_from_manifest(m, "creature_009_v00", latent_dim=DIM)
+
+
+def test_sound_latents_with_a_given_center_is_what_mutate_renders() -> None:
+    """``centers`` replaces a creature's own center (mutate: the liked sound's latent);
+    other creatures keep theirs."""
+    center = lat.latent_from_manifest(
+        _manifest(seed=4, spread=0.3), "creature_001_v01", latent_dim=DIM
+    )
+    z = lat.sound_latents(
+        4, [(9, 0), (9, 1), (2, 0)], latent_dim=DIM, spread=0.25, centers={9: center}
+    )
+    for row, (c, v) in zip(z[:2], [(9, 0), (9, 1)], strict=True):
+        want = lat.sound_latent(center, lat.latent_seed(4, c, v), spread=0.25, latent_dim=DIM)
+        np.testing.assert_array_equal(row, want.astype(np.float32))
+    own = lat.sound_latents(4, [(2, 0)], latent_dim=DIM, spread=0.25)[0]
+    np.testing.assert_array_equal(z[2], own)
 
 
 def test_latent_from_manifest_refuses_a_parent_cycle() -> None:

@@ -22,21 +22,28 @@ import soundfile as sf
 from PIL import Image
 
 from conftest import make_tiny_onnx
+from mockingbot.defaults import DEFAULT_SIZE_RANGE, MAX_COUNT
 from mockingbot.errors import ModelError, PackError, ParameterError
 from mockingbot.fileio import sha256_file
 from mockingbot.runtime import latents as lat
 from mockingbot.runtime import pack as P
+from mockingbot.runtime import pack_folder
 from mockingbot.runtime import pack_format as fmt
+from mockingbot.runtime import pack_settings as S
+from mockingbot.runtime import render as R
 from mockingbot.runtime.godot_resources import (
     parse_godot_text,
     randomizer_problems,
     randomizer_stream_paths,
 )
 from mockingbot.runtime.model import GeneratorModel
+from mockingbot.runtime.mutate import mutate_sound
+from mockingbot.runtime.shards import merge_shards
 from mockingbot.runtime.thumbnails import THUMB_HEIGHT, THUMB_WIDTH
+from mockingbot.runtime.verify import verify_pack
 
 #: 14 sounds as 3 creatures of 5, 5 and 4 variations.
-SETTINGS = P.PackSettings(count=14, creatures=3, seed=5, sample_rate=16000)
+SETTINGS = S.PackSettings(count=14, creatures=3, seed=5, sample_rate=16000)
 
 MANIFEST_KEYS = [
     "format",
@@ -111,6 +118,32 @@ def reference(tmp_path_factory: pytest.TempPathFactory, model: GeneratorModel) -
     return out
 
 
+def test_render_sounds_without_a_folder_gives_the_bytes_the_pack_holds(
+    reference: Path, model: GeneratorModel, tmp_path: Path
+) -> None:
+    """The per-sound chain is public and is the pack's: same latents, same DSP, same bytes."""
+    (tmp_path / "audio").mkdir()
+    (tmp_path / "thumbs").mkdir()
+    m = fmt.read_manifest(reference / "manifest.json")
+    sizes = {c["index"]: c["size"] for c in m["creatures"]}
+    items = [(0, 4), (2, 0), (2, 3)]
+    sounds = list(
+        R.render_sounds(model, 5, items, sizes=sizes, output_rate=16000, batch_size=2, spread=0.35)
+    )
+    entries = {s["id"]: s for s in m["sounds"]}
+    assert [s.sound_id for s in sounds] == [
+        "creature_000_v04",
+        "creature_002_v00",
+        "creature_002_v03",
+    ]
+    for sound in sounds:
+        entry = entries[sound.sound_id]
+        assert sound.data == (reference / entry["file"]).read_bytes()
+        assert P.write_sound(tmp_path, sound)[0] == entry
+    with pytest.raises(ParameterError, match="batch size"):
+        R.render_sounds(model, 5, items, batch_size=0)
+
+
 # ---------------------------------------------------------------------------- planning
 @pytest.mark.parametrize(
     ("count", "creatures", "variations", "plan"),
@@ -126,7 +159,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory, model: GeneratorModel) -
     ],
 )
 def test_plan_pack_splits_the_count_into_creatures(count, creatures, variations, plan) -> None:
-    got = P.plan_pack(count, creatures, variations)
+    got = S.plan_pack(count, creatures, variations)
     assert got == plan
     assert sum(got) == (count or sum(plan))
 
@@ -140,35 +173,35 @@ def test_plan_pack_splits_the_count_into_creatures(count, creatures, variations,
         ((None, None, -1), "variations"),
         ((5, 2, 2), "give two of the three"),
         ((2, 5, None), "cannot exceed"),
-        ((P.MAX_COUNT + 1, None, None), "count"),
+        ((MAX_COUNT + 1, None, None), "count"),
         ((1.5, None, None), "count"),
     ],
 )
 def test_plan_pack_refuses_impossible_counts(args, message: str) -> None:
     with pytest.raises(ParameterError, match=message):
-        P.plan_pack(*args)
+        S.plan_pack(*args)
 
 
 def test_shards_partition_the_creatures_contiguously() -> None:
     for k in (1, 3, 7, 50):
         for n in range(1, k + 1):
-            parts = [P.shard_creatures(k, (i, n)) for i in range(1, n + 1)]
+            parts = [S.shard_creatures(k, (i, n)) for i in range(1, n + 1)]
             assert [c for part in parts for c in part] == list(range(k))
             assert max(map(len, parts)) - min(map(len, parts)) <= 1
-    assert P.parse_shard("2/4") == (2, 4)
-    assert P.parse_shard(" 1 / 1 ") == (1, 1)
-    assert P.parse_shard(None) is None
+    assert S.parse_shard("2/4") == (2, 4)
+    assert S.parse_shard(" 1 / 1 ") == (1, 1)
+    assert S.parse_shard(None) is None
     for bad in ("3/2", "0/2", "x", "1/0", "-1/2", "2"):
         with pytest.raises(ParameterError, match="shard"):
-            P.parse_shard(bad)
+            S.parse_shard(bad)
     with pytest.raises(ParameterError, match="at most 3 shards"):
-        P.shard_creatures(3, (1, 4))
+        S.shard_creatures(3, (1, 4))
 
 
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"audio_format": "mp3"}, "unknown audio format"),
+        ({"audio_format": "mp3"}, "audio format must be one of wav, ogg"),
         ({"sample_rate": 100}, "sample rate"),
         ({"sample_rate": "fast"}, "sample rate"),
         ({"loudness": 3.0}, "loudness"),
@@ -185,7 +218,7 @@ def test_shards_partition_the_creatures_contiguously() -> None:
 )
 def test_settings_refuse_bad_values(changes: dict, message: str) -> None:
     with pytest.raises(ParameterError, match=message):
-        P.PackSettings(**{"count": 4, **changes})
+        S.PackSettings(**{"count": 4, **changes})
 
 
 def test_the_default_size_range_leaves_the_arguments_record_as_it_was() -> None:
@@ -201,24 +234,24 @@ def test_the_default_size_range_leaves_the_arguments_record_as_it_was() -> None:
         "format": "wav",
         "loudness": -18.0,
     }
-    assert P.PackSettings(size_range=(0.75, 1.4)) == P.PackSettings()
+    assert S.PackSettings(size_range=(0.75, 1.4)) == S.PackSettings()
 
 
 def test_a_size_range_is_recorded_and_read_back_and_an_old_manifest_means_the_default() -> None:
-    natural = P.PackSettings(count=4, size_range=[1, 1])  # as JSON gives it back
+    natural = S.PackSettings(count=4, size_range=[1, 1])  # as JSON gives it back
     assert natural.size_range == (1.0, 1.0)
     args = natural.arguments()
     assert list(args)[-1] == "size_range" and args["size_range"] == [1.0, 1.0]
-    assert P.PackSettings.from_arguments(json.loads(json.dumps(args))) == natural
+    assert S.PackSettings.from_arguments(json.loads(json.dumps(args))) == natural
     old = SETTINGS.arguments()
     assert "size_range" not in old
-    assert P.PackSettings.from_arguments(old).size_range == lat.SIZE_RANGE
+    assert S.PackSettings.from_arguments(old).size_range == DEFAULT_SIZE_RANGE
 
 
 def test_parse_size_range_reads_min_colon_max() -> None:
-    assert P.parse_size_range("1:1") == (1.0, 1.0)
-    assert P.parse_size_range(" 0.5 : 2 ") == (0.5, 2.0)
-    assert P.parse_size_range(None) == lat.SIZE_RANGE
+    assert S.parse_size_range("1:1") == (1.0, 1.0)
+    assert S.parse_size_range(" 0.5 : 2 ") == (0.5, 2.0)
+    assert S.parse_size_range(None) == DEFAULT_SIZE_RANGE
     for bad, message in [
         ("2:1", "MIN must not exceed MAX"),
         ("0:1", "between 0.25 and 4"),
@@ -229,7 +262,7 @@ def test_parse_size_range_reads_min_colon_max() -> None:
         ("nan:1", "between 0.25 and 4"),
     ]:
         with pytest.raises(ParameterError, match=message):
-            P.parse_size_range(bad)
+            S.parse_size_range(bad)
 
 
 # ---------------------------------------------------------------------------- structure
@@ -287,7 +320,7 @@ def test_pack_layout_and_manifest_schema(reference: Path, model: GeneratorModel)
 
 
 def test_every_file_matches_the_manifest_and_every_tres_resolves(reference: Path) -> None:
-    assert P.verify_pack(reference) == []
+    assert verify_pack(reference) == []
     m = fmt.read_manifest(reference / "manifest.json")
     for c in m["creatures"]:
         text = (reference / c["resource"]).read_text()
@@ -305,7 +338,7 @@ def test_verify_pack_notices_a_changed_file(reference: Path, tmp_path: Path) -> 
     shutil.copytree(reference, copy)
     (copy / "audio" / "creature_001_v02.wav").write_bytes(b"RIFF")
     (copy / "creature_002.tres").unlink()
-    problems = P.verify_pack(copy)
+    problems = verify_pack(copy)
     assert any("creature_001_v02.wav does not match" in p for p in problems)
     assert any("creature_002.tres is missing" in p for p in problems)
 
@@ -344,14 +377,14 @@ def test_two_renders_are_byte_identical_whatever_batch_size_and_threads(
 
 
 def test_a_different_seed_gives_different_sounds(model: GeneratorModel, tmp_path: Path) -> None:
-    a = P.render_pack(model, tmp_path / "a", P.PackSettings(count=2, seed=1))
-    b = P.render_pack(model, tmp_path / "b", P.PackSettings(count=2, seed=2))
+    a = P.render_pack(model, tmp_path / "a", S.PackSettings(count=2, seed=1))
+    b = P.render_pack(model, tmp_path / "b", S.PackSettings(count=2, seed=2))
     ma, mb = (json.loads(r.manifest.read_text()) for r in (a, b))
     assert {s["sha256"] for s in ma["sounds"]}.isdisjoint(s["sha256"] for s in mb["sounds"])
 
 
 def test_ogg_packs_are_reproducible_and_decode(model: GeneratorModel, tmp_path: Path) -> None:
-    settings = P.PackSettings(count=3, audio_format="ogg", sample_rate="native")
+    settings = S.PackSettings(count=3, audio_format="ogg", sample_rate="native")
     P.render_pack(model, tmp_path / "a", settings)
     P.render_pack(model, tmp_path / "b", settings, batch_size=1)
     _assert_same_tree(tmp_path / "a", tmp_path / "b")
@@ -360,7 +393,7 @@ def test_ogg_packs_are_reproducible_and_decode(model: GeneratorModel, tmp_path: 
     y, sr = sf.read(io.BytesIO((tmp_path / "a" / m["sounds"][0]["file"]).read_bytes()))
     assert sr == model.spec.sr and np.abs(y).max() > 0.1
     assert 'type="AudioStreamOggVorbis"' in (tmp_path / "a" / "creature_000.tres").read_text()
-    assert P.verify_pack(tmp_path / "a") == []
+    assert verify_pack(tmp_path / "a") == []
 
 
 # ---------------------------------------------------------------------------- never lose work
@@ -381,8 +414,8 @@ def test_resume_after_a_crash_equals_an_uninterrupted_render(
         (out / name).unlink()
     for tres in out.glob("*.tres"):
         tres.unlink()
-    settings = P.PackSettings(**{**SETTINGS.__dict__, "name": "tiny"})
-    header = P._journal_header(settings, model, None)
+    settings = S.PackSettings(**{**SETTINGS.__dict__, "name": "tiny"})
+    header = pack_folder.journal_header(settings, model, None)
     listed = m["sounds"][:9]
     journal = out / ".mbot-progress.jsonl"
     lines = [
@@ -416,7 +449,7 @@ def test_resume_of_a_finished_pack_does_nothing_and_other_arguments_are_refused(
     result = P.render_pack(model, out, SETTINGS, resume=True)
     assert (result.rendered, result.reused, result.complete) == (0, 14, True)
     _assert_same_tree(reference, out)
-    other = P.PackSettings(**{**SETTINGS.__dict__, "seed": 6})
+    other = S.PackSettings(**{**SETTINGS.__dict__, "seed": 6})
     with pytest.raises(PackError, match="seed 5 vs 6"):
         P.render_pack(model, out, other, resume=True)
     # Resuming into a missing folder simply renders (handy for batch schedulers).
@@ -428,14 +461,14 @@ def test_resume_with_other_arguments_than_the_interrupted_render_is_refused(
     model: GeneratorModel, tmp_path: Path
 ) -> None:
     out = tmp_path / "pack"
-    P.render_pack(model, out, P.PackSettings(count=2))
+    P.render_pack(model, out, S.PackSettings(count=2))
     (out / "manifest.json").unlink()
-    settings = P.PackSettings(count=2, name="tiny")
+    settings = S.PackSettings(count=2, name="tiny")
     (out / ".mbot-progress.jsonl").write_text(
-        _journal_line(P._journal_header(settings, model, None))
+        _journal_line(pack_folder.journal_header(settings, model, None))
     )
     with pytest.raises(PackError, match="count 2 vs 3"):
-        P.render_pack(model, out, P.PackSettings(count=3), resume=True)
+        P.render_pack(model, out, S.PackSettings(count=3), resume=True)
 
 
 def test_an_existing_pack_is_refused_without_resume_or_force(
@@ -450,7 +483,7 @@ def test_an_existing_pack_is_refused_without_resume_or_force(
     # --force replaces the pack, Godot's .import sidecars and stale files included.
     (out / "audio" / "creature_000_v00.wav.import").write_text("[remap]\n")
     (out / "creature_099.tres").write_text("stale")
-    result = P.render_pack(model, out, P.PackSettings(count=2, seed=9), force=True)
+    result = P.render_pack(model, out, S.PackSettings(count=2, seed=9), force=True)
     assert result.rendered == 2
     assert not (out / "creature_099.tres").exists()
     assert not (out / "audio" / "creature_000_v00.wav.import").exists()
@@ -468,13 +501,13 @@ def test_a_folder_with_other_files_is_never_touched_even_with_force(
     (out / "thesis.txt").write_text("precious")
     for force in (False, True):
         with pytest.raises(PackError, match="not a MockingBot pack"):
-            P.render_pack(model, out, P.PackSettings(count=1), force=force)
+            P.render_pack(model, out, S.PackSettings(count=1), force=force)
     assert (out / "thesis.txt").read_text() == "precious"
     # An empty folder (or one with only OS clutter) is fine.
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / ".DS_Store").write_bytes(b"x")
-    assert P.render_pack(model, empty, P.PackSettings(count=1)).rendered == 1
+    assert P.render_pack(model, empty, S.PackSettings(count=1)).rendered == 1
 
 
 def test_pack_like_names_without_a_pack_marker_are_never_touched(
@@ -484,11 +517,11 @@ def test_pack_like_names_without_a_pack_marker_are_never_touched(
     site.mkdir()
     (site / "index.html").write_text("<h1>my page</h1>")
     with pytest.raises(PackError, match="not a MockingBot pack"):
-        P.render_pack(model, site, P.PackSettings(count=1), force=True)
+        P.render_pack(model, site, S.PackSettings(count=1), force=True)
     assert (site / "index.html").read_text() == "<h1>my page</h1>"
     (site / "manifest.json").write_text('{"name": "my web app"}')
     with pytest.raises(PackError, match="not a MockingBot pack manifest"):
-        P.render_pack(model, site, P.PackSettings(count=1), force=True)
+        P.render_pack(model, site, S.PackSettings(count=1), force=True)
     assert (site / "manifest.json").exists() and (site / "index.html").exists()
 
 
@@ -496,26 +529,26 @@ def test_resume_refuses_a_render_started_by_another_mbot_version(
     model: GeneratorModel, tmp_path: Path
 ) -> None:
     out = tmp_path / "pack"
-    P.render_pack(model, out, P.PackSettings(count=2))
+    P.render_pack(model, out, S.PackSettings(count=2))
     (out / "manifest.json").unlink()
-    header = P._journal_header(P.PackSettings(count=2, name="tiny"), model, None)
+    header = pack_folder.journal_header(S.PackSettings(count=2, name="tiny"), model, None)
     header["created_by"] = "mockingbot 0.0.1"
     (out / ".mbot-progress.jsonl").write_text(_journal_line(header))
     with pytest.raises(PackError, match=r"started by mockingbot 0\.0\.1"):
-        P.render_pack(model, out, P.PackSettings(count=2), resume=True)
+        P.render_pack(model, out, S.PackSettings(count=2), resume=True)
 
 
 def test_an_unwritable_place_is_a_pack_error(model: GeneratorModel, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
     with pytest.raises(PackError, match="cannot create"):
-        P.render_pack(model, blocker / "pack", P.PackSettings(count=1))
+        P.render_pack(model, blocker / "pack", S.PackSettings(count=1))
     with pytest.raises(PackError, match="is a file"):
-        P.render_pack(model, blocker, P.PackSettings(count=1))
+        P.render_pack(model, blocker, S.PackSettings(count=1))
 
 
 # ---------------------------------------------------------------------------- size range
-NATURAL = P.PackSettings(**{**SETTINGS.__dict__, "size_range": (1.0, 1.0)})
+NATURAL = S.PackSettings(**{**SETTINGS.__dict__, "size_range": (1.0, 1.0)})
 
 
 @pytest.fixture(scope="module")
@@ -548,7 +581,7 @@ def test_size_range_1_1_puts_every_creature_at_natural_size_and_keeps_voices_and
         )
         assert s["duration_s"] <= model.spec.duration_s + 0.01  # not stretched
     assert {s["sha256"] for s in m["sounds"]}.isdisjoint(s["sha256"] for s in ref["sounds"])
-    assert P.verify_pack(natural) == []
+    assert verify_pack(natural) == []
 
 
 def test_a_pack_with_a_size_range_resumes_merges_and_mutates(
@@ -560,7 +593,7 @@ def test_a_pack_with_a_size_range_resumes_merges_and_mutates(
     m = fmt.read_manifest(out / "manifest.json")
     for name in ("manifest.json", "index.html", "contact_sheet.png", "ATTRIBUTION.txt"):
         (out / name).unlink()
-    header = P._journal_header(dataclasses.replace(NATURAL, name="tiny"), model, None)
+    header = pack_folder.journal_header(dataclasses.replace(NATURAL, name="tiny"), model, None)
     assert header["arguments"]["size_range"] == [1.0, 1.0]
     lines = [
         {"sound": s, "thumb_sha256": sha256_file(out / "thumbs" / f"{s['id']}.png")}
@@ -577,10 +610,10 @@ def test_a_pack_with_a_size_range_resumes_merges_and_mutates(
     # Shards merge (the merge reads the size range back from the shard manifests).
     for i in (1, 2):
         P.render_pack(model, tmp_path / "shards", NATURAL, shard=(i, 2))
-    P.merge_shards([tmp_path / "shards"])
+    merge_shards([tmp_path / "shards"])
     _assert_same_tree(natural, tmp_path / "shards")
     # Mutate keeps the parent's (natural) size.
-    P.mutate_sound(model, out, "creature_002_v01", count=2)
+    mutate_sound(model, out, "creature_002_v01", count=2)
     assert fmt.read_manifest(out / "manifest.json")["creatures"][-1]["size"] == 1.0
 
 
@@ -596,8 +629,8 @@ def test_shards_in_separate_folders_merge_into_the_whole_pack(
         assert not (folder / "manifest.json").exists() and not (folder / "index.html").exists()
         folders.append(folder)
     with pytest.raises(PackError, match="missing shard"):
-        P.merge_shards(folders[:2], tmp_path / "merged")
-    merged = P.merge_shards(folders[::-1], tmp_path / "merged")
+        merge_shards(folders[:2], tmp_path / "merged")
+    merged = merge_shards(folders[::-1], tmp_path / "merged")
     assert merged.complete and merged.total == 14
     _assert_same_tree(reference, tmp_path / "merged")
     assert (folders[0] / "manifest.shard-1-of-3.json").exists()  # inputs are left alone
@@ -609,26 +642,26 @@ def test_shards_sharing_one_folder_merge_in_place(
     out = tmp_path / "shared"
     P.render_pack(model, out, SETTINGS, shard=(2, 2))
     with pytest.raises(PackError, match="different pack"):
-        P.render_pack(model, out, P.PackSettings(count=14, creatures=3, seed=6), shard=(1, 2))
+        P.render_pack(model, out, S.PackSettings(count=14, creatures=3, seed=6), shard=(1, 2))
     P.render_pack(model, out, SETTINGS, shard=(1, 2))
     with pytest.raises(PackError, match="--force"):
         P.render_pack(model, out, SETTINGS, shard=(1, 2))
-    P.merge_shards([out])
+    merge_shards([out])
     _assert_same_tree(reference, out)
 
 
 def test_merge_refuses_altered_files_and_mixed_packs(model: GeneratorModel, tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     P.render_pack(model, a, SETTINGS, shard=(1, 2))
-    P.render_pack(model, b, P.PackSettings(count=14, creatures=3, seed=6), shard=(2, 2))
+    P.render_pack(model, b, S.PackSettings(count=14, creatures=3, seed=6), shard=(2, 2))
     with pytest.raises(PackError, match="different pack"):
-        P.merge_shards([a, b], tmp_path / "m")
+        merge_shards([a, b], tmp_path / "m")
     P.render_pack(model, b, SETTINGS, shard=(2, 2), force=True)
     (b / "audio" / "creature_002_v00.wav").write_bytes(b"RIFF")
     with pytest.raises(PackError, match="does not match its manifest"):
-        P.merge_shards([a, b], tmp_path / "m2")
+        merge_shards([a, b], tmp_path / "m2")
     with pytest.raises(PackError, match="no shard manifests"):
-        P.merge_shards([tmp_path / "m2"])
+        merge_shards([tmp_path / "m2"])
 
 
 # ---------------------------------------------------------------------------- mutate
@@ -637,7 +670,7 @@ def test_mutate_adds_a_creature_of_variations_near_the_chosen_sound(
 ) -> None:
     out = tmp_path / "p"
     shutil.copytree(reference, out)
-    result = P.mutate_sound(model, out, "creature_001_v03", count=4, spread=0.2)
+    result = mutate_sound(model, out, "creature_001_v03", count=4, spread=0.2)
     assert result.rendered == 4
     m = fmt.read_manifest(out / "manifest.json")
     new = m["creatures"][-1]
@@ -649,7 +682,7 @@ def test_mutate_adds_a_creature_of_variations_near_the_chosen_sound(
     assert [s["id"] for s in m["sounds"][:14]] == [
         s["id"] for s in fmt.read_manifest(reference / "manifest.json")["sounds"]
     ]
-    assert P.verify_pack(out) == []
+    assert verify_pack(out) == []
     # The new latents sit next to the parent's: correlation sqrt(1 - 0.2²) ≈ 0.98.
     d = model.latent_dim
     z_parent = lat.latent_from_manifest(m, "creature_001_v03", latent_dim=d)
@@ -659,7 +692,7 @@ def test_mutate_adds_a_creature_of_variations_near_the_chosen_sound(
     # Same pack, same mutate → same bytes.
     twin = tmp_path / "twin"
     shutil.copytree(reference, twin)
-    P.mutate_sound(model, twin, "creature_001_v03", count=4, spread=0.2, batch_size=1)
+    mutate_sound(model, twin, "creature_001_v03", count=4, spread=0.2, batch_size=1)
     _assert_same_tree(out, twin)
 
 
@@ -669,24 +702,24 @@ def test_mutate_refuses_unknown_sounds_other_models_and_unfinished_packs(
     out = tmp_path / "p"
     shutil.copytree(reference, out)
     with pytest.raises(PackError, match="no sound 'creature_042_v00'"):
-        P.mutate_sound(model, out, "creature_042_v00", count=2)
+        mutate_sound(model, out, "creature_042_v00", count=2)
     with pytest.raises(ParameterError, match="count"):
-        P.mutate_sound(model, out, "creature_000_v00", count=0)
+        mutate_sound(model, out, "creature_000_v00", count=0)
     other = GeneratorModel.load(make_tiny_onnx(tmp_path / "other.onnx", seed=3))
     with pytest.raises(ModelError, match="--model"):
-        P.mutate_sound(other, out, "creature_000_v00", count=2)
+        mutate_sound(other, out, "creature_000_v00", count=2)
     (out / ".mbot-progress.jsonl").write_text("{}\n")
     with pytest.raises(PackError, match="unfinished"):
-        P.mutate_sound(model, out, "creature_000_v00", count=2)
+        mutate_sound(model, out, "creature_000_v00", count=2)
     with pytest.raises(PackError, match="not found"):
-        P.mutate_sound(model, tmp_path, "creature_000_v00", count=2)
+        mutate_sound(model, tmp_path, "creature_000_v00", count=2)
 
 
 # ---------------------------------------------------------------------------- memory
 def _peak_bytes(model: GeneratorModel, out: Path, count: int) -> int:
     tracemalloc.start()
     try:
-        P.render_pack(model, out, P.PackSettings(count=count, sample_rate="native"), batch_size=8)
+        P.render_pack(model, out, S.PackSettings(count=count, sample_rate="native"), batch_size=8)
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -737,7 +770,7 @@ def test_a_waveform_pack_skips_phase_retrieval_and_records_null_phase_quality(
     monkeypatch.setattr(phase, "reconstruction_error", no_phase)
     model = GeneratorModel.load(wave_model_path)
     P.render_pack(model, tmp_path / "p", SETTINGS)
-    assert P.verify_pack(tmp_path / "p") == []
+    assert verify_pack(tmp_path / "p") == []
     m = json.loads((tmp_path / "p" / "manifest.json").read_text())
     assert list(m) == MANIFEST_KEYS and len(m["sounds"]) == 14
     for s in m["sounds"]:
@@ -752,20 +785,12 @@ def test_a_waveform_sound_is_the_model_fed_its_latent_and_its_own_texture_noise(
 ) -> None:
     model = GeneratorModel.load(wave_model_path)
     d, n = model.latent_dim, model.spec.clip_samples
-    jobs = [P._Job(c, v, lat.latent_seed(5, c, v), 1.0) for c, v in [(0, 0), (2, 3)]]
-    renderer = P._Renderer(
-        model,
-        tmp_path,
-        out_sr=16000,
-        audio_format="wav",
-        loudness=-18.0,
-        center=lambda c: lat.creature_center(5, c, latent_dim=d),
-        spread=lambda c: 0.35,
-    )
-    S, Y = renderer.audio(jobs)
-    assert S is None
-    z = lat.sound_latents(5, [(0, 0), (2, 3)], latent_dim=d, spread=0.35)
-    noise = np.stack([lat.texture_noise(j.latent_seed, n) for j in jobs])
+    items = [(0, 0), (2, 3)]
+    seeds = [lat.latent_seed(5, c, v) for c, v in items]
+    z = lat.sound_latents(5, items, latent_dim=d, spread=0.35)
+    S_, Y = R.synthesize(model, z, seeds)
+    assert S_ is None
+    noise = np.stack([lat.texture_noise(seed, n) for seed in seeds])
     np.testing.assert_array_equal(Y, model.generate_audio(z, noise))
 
 
@@ -777,7 +802,7 @@ def test_waveform_packs_are_byte_identical_across_batch_sizes_threads_and_shards
     _assert_same_tree(wave_reference, tmp_path / "again")
     for i in (1, 2):
         P.render_pack(one_thread, tmp_path / "shards", SETTINGS, shard=(i, 2), batch_size=5)
-    P.merge_shards([tmp_path / "shards"])
+    merge_shards([tmp_path / "shards"])
     _assert_same_tree(wave_reference, tmp_path / "shards")
 
 
@@ -790,8 +815,8 @@ def test_an_interrupted_waveform_pack_resumes_to_the_same_bytes(
     m = fmt.read_manifest(out / "manifest.json")
     for name in ("manifest.json", "index.html", "contact_sheet.png", "ATTRIBUTION.txt"):
         (out / name).unlink()
-    settings = P.PackSettings(**{**SETTINGS.__dict__, "name": "tiny"})
-    header = P._journal_header(settings, model, None)
+    settings = S.PackSettings(**{**SETTINGS.__dict__, "name": "tiny"})
+    header = pack_folder.journal_header(settings, model, None)
     lines = [
         {"sound": s, "thumb_sha256": sha256_file(out / "thumbs" / f"{s['id']}.png")}
         for s in m["sounds"][:6]
@@ -810,11 +835,11 @@ def test_mutate_works_on_a_waveform_pack_and_repeats_its_bytes(
     model = GeneratorModel.load(wave_model_path)
     for name, batch in (("a", 32), ("b", 1)):
         shutil.copytree(wave_reference, tmp_path / name)
-        P.mutate_sound(model, tmp_path / name, "creature_001_v03", count=3, batch_size=batch)
+        mutate_sound(model, tmp_path / name, "creature_001_v03", count=3, batch_size=batch)
     _assert_same_tree(tmp_path / "a", tmp_path / "b")
     m = fmt.read_manifest(tmp_path / "a" / "manifest.json")
     assert [s["phase_sc_db"] for s in m["sounds"][-3:]] == [None] * 3
-    assert P.verify_pack(tmp_path / "a") == []
+    assert verify_pack(tmp_path / "a") == []
 
 
 # ---------------------------------------------------------------------------- data context
@@ -837,7 +862,7 @@ def test_sounds_of_recording_context_models_are_cut_to_their_calls(
     monkeypatch.setattr(postprocess, "finalize", spy)
     model = GeneratorModel.load(path)
     assert model.meta.data_context == (context or "call")
-    P.render_pack(model, tmp_path / "pack", P.PackSettings(count=3))
+    P.render_pack(model, tmp_path / "pack", S.PackSettings(count=3))
     assert seen == [cut] * 3
 
 
@@ -895,11 +920,11 @@ def test_a_damaged_manifest_is_refused_in_one_line_by_every_reader(
     with pytest.raises(PackError, match=f"{re.escape(message)}.*pass --force"):
         P.render_pack(model, out, SETTINGS, resume=True)
     with pytest.raises(PackError, match=re.escape(message)):
-        P.mutate_sound(model, out, "creature_000_v01", count=1)
-    (problem,) = P.verify_pack(out)
+        mutate_sound(model, out, "creature_000_v01", count=1)
+    (problem,) = verify_pack(out)
     assert message in problem
     assert not (tmp_path / "outside.wav").exists()
     # --force knows the damaged manifest is ours and renders the pack again
     P.render_pack(model, out, SETTINGS, force=True)
-    assert P.verify_pack(out) == []
+    assert verify_pack(out) == []
     assert _tree(out) == _tree(reference)

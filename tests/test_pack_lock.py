@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from conftest import make_tiny_onnx
 from mockingbot.cli.main import app
 from mockingbot.runtime.folder_lock import FolderBusyError, folder_lock
-from mockingbot.runtime.pack import _pack_lock
+from mockingbot.runtime.pack_folder import pack_lock
 
 runner = CliRunner()
 ARGS = ["--count", "6", "--seed", "2", "--sample-rate", "16000"]
@@ -47,8 +47,8 @@ def _holder(out: Path) -> subprocess.Popen:
     """Another process that takes a whole-pack render's lock on ``out`` and sleeps."""
     code = (
         "import sys, time\nfrom pathlib import Path\n"
-        "from mockingbot.runtime.pack import _pack_lock\n"
-        f"with _pack_lock(Path({str(out)!r}), None):\n"
+        "from mockingbot.runtime.pack_folder import pack_lock\n"
+        f"with pack_lock(Path({str(out)!r}), None):\n"
         "    print('locked', flush=True)\n    time.sleep(120)\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
@@ -123,13 +123,13 @@ def test_a_stale_lock_does_not_make_a_folder_foreign(model: Path, tmp_path: Path
 
 
 def test_shards_of_one_pack_share_a_folder_but_a_whole_render_does_not(tmp_path: Path) -> None:
-    with _pack_lock(tmp_path, (1, 2)), _pack_lock(tmp_path, (2, 2)):
+    with pack_lock(tmp_path, (1, 2)), pack_lock(tmp_path, (2, 2)):
         with pytest.raises(FolderBusyError, match="being rendered into"):
-            _pack_lock(tmp_path, None).__enter__()
+            pack_lock(tmp_path, None).__enter__()
         with pytest.raises(FolderBusyError, match="PID"):
-            _pack_lock(tmp_path, (1, 2)).__enter__()
-    with _pack_lock(tmp_path, None), pytest.raises(FolderBusyError, match=f"PID {os.getpid()}"):
-        _pack_lock(tmp_path, (1, 2)).__enter__()
+            pack_lock(tmp_path, (1, 2)).__enter__()
+    with pack_lock(tmp_path, None), pytest.raises(FolderBusyError, match=f"PID {os.getpid()}"):
+        pack_lock(tmp_path, (1, 2)).__enter__()
     assert list(tmp_path.iterdir()) == []  # the last one out deletes the locks
 
 
@@ -169,7 +169,7 @@ def test_merge_is_refused_while_a_shard_still_renders_into_the_folder(
         args = ["render-pack", *ARGS, "--creatures", "2", "--model", str(model), "--out", str(out)]
         args += ["--shard", shard]
         assert runner.invoke(app, args).exit_code == 0
-    with _pack_lock(out, (2, 2)):  # shard 2 is (still) rendering: its files may change
+    with pack_lock(out, (2, 2)):  # shard 2 is (still) rendering: its files may change
         busy = runner.invoke(app, ["pack", "merge", str(out)])
     assert busy.exit_code == 2 and "being rendered into by another mbot" in busy.stderr
     assert not (out / "manifest.json").exists()

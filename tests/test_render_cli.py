@@ -139,7 +139,7 @@ def test_without_out_the_pack_goes_to_packs_slash_name(
         (["--count", "-3"], "count"),
         (["--creatures", "0"], "creatures"),
         (["--count", "4", "--creatures", "2", "--variations", "3"], "give two of the three"),
-        (["--format", "mp3"], "unknown audio format"),
+        (["--format", "mp3"], "audio format must be one of wav, ogg"),
         (["--shard", "3/2"], "shard"),
         (["--shard", "half"], "shard"),
         (["--shard", "4/4", "--count", "3"], "at most 1 shards"),
@@ -306,7 +306,8 @@ def test_rendering_never_imports_tensorflow(model_path: Path, tmp_path: Path) ->
     code = f"""
 import sys
 from mockingbot.runtime.model import GeneratorModel
-from mockingbot.runtime.pack import PackSettings, render_pack
+from mockingbot.runtime.pack import render_pack
+from mockingbot.runtime.pack_settings import PackSettings
 render_pack(GeneratorModel.load({str(model_path)!r}), {str(tmp_path / "p")!r},
             PackSettings(count=3))
 from mockingbot.cli.main import app

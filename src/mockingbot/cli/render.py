@@ -1,8 +1,11 @@
 """``mbot render-pack``, ``mbot mutate`` and ``mbot pack merge|verify``: make sound packs.
 
-The commands parse options and call :mod:`mockingbot.runtime.pack`; onnxruntime, numpy and
-the DSP load inside the command functions so ``mbot --help`` stays fast. Progress (sounds/s,
-ETA) goes to stderr, the one-line summary to stdout.
+The commands parse options and call the runtime (:mod:`mockingbot.runtime.pack`,
+:mod:`~mockingbot.runtime.mutate`, :mod:`~mockingbot.runtime.shards`,
+:mod:`~mockingbot.runtime.verify`); onnxruntime, numpy and the DSP load inside the command
+functions so ``mbot --help`` stays fast (defaults come from the numpy-free
+:mod:`mockingbot.defaults`). Progress (sounds/s, ETA) goes to stderr, the one-line summary,
+built from the command's result object alone, to stdout.
 """
 
 from __future__ import annotations
@@ -14,6 +17,18 @@ from pathlib import Path
 
 import typer
 
+from ..defaults import (
+    AUDIO_FORMATS,
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_COUNT,
+    DEFAULT_LOUDNESS_LUFS,
+    DEFAULT_MUTATE_SPREAD,
+    DEFAULT_OUTPUT_RATE_HZ,
+    DEFAULT_SIZE_RANGE,
+    DEFAULT_SPREAD,
+    DEFAULT_VARIATIONS,
+    SIZE_LIMITS,
+)
 from ..errors import MockingBotError
 from ._output import console, err_console, fail, progress
 
@@ -21,10 +36,10 @@ __all__ = ["merge_command", "mutate_command", "register", "render_pack_command",
 
 #: Folder packs go to when --out is not given: ``packs/<name>`` under the working directory.
 DEFAULT_PACKS_DIR = "packs"
-#: Output sample rate when --sample-rate is not given: Godot's default mix rate.
-DEFAULT_SAMPLE_RATE = "44100"
+_SIZES = f"{DEFAULT_SIZE_RANGE[0]:g}:{DEFAULT_SIZE_RANGE[1]:g}"
+_SIZE_LOW, _SIZE_HIGH = SIZE_LIMITS
 
-_RENDER_EPILOG = """
+_RENDER_EPILOG = f"""
 Examples:
 
   mbot render-pack --count 500 --out packs/demo
@@ -43,10 +58,10 @@ The same model and arguments always give a byte-identical pack.
 
 Without --out the pack goes to packs/<name>.
 
---size-range MIN:MAX: creature sizes, log-uniform (default 0.75:1.4).
+--size-range MIN:MAX: creature sizes, log-uniform (default {_SIZES}).
 
 1:1 renders every creature at the model's natural size (e.g. to evaluate);
-0.5:2 spans an octave higher to an octave lower (allowed: 0.25 to 4).
+0.5:2 spans an octave higher to an octave lower (allowed: {_SIZE_LOW:g} to {_SIZE_HIGH:g}).
 
 --resume completes an interrupted render (same arguments); --force replaces an existing pack.
 mbot never deletes files it did not write.
@@ -106,22 +121,6 @@ def _sample_rate(text: str) -> int | str:
         raise ParameterError(
             f"--sample-rate must be 'native' or a rate in Hz such as 44100, got {text!r}"
         ) from None
-
-
-def _median_phase_sc(manifest: Path) -> str:
-    """``", phase SC -15.6 dB"``: the median spectral convergence the manifest records.
-
-    Empty for a waveform model's pack: its sounds record ``null`` (no phase was recovered).
-    """
-    import json
-    import statistics
-
-    try:
-        sounds = json.loads(Path(manifest).read_text())["sounds"]
-        values = [s["phase_sc_db"] for s in sounds if s.get("phase_sc_db") is not None]
-    except (OSError, ValueError, KeyError, TypeError):
-        return ""
-    return f", phase SC {statistics.median(values):.1f} dB" if values else ""
 
 
 class _Bar:
@@ -198,7 +197,11 @@ def _load_model(model: Path | None, threads: int | None):
 
 def render_pack_command(
     count: int | None = typer.Option(
-        None, "--count", "-n", help="Sounds in the pack (default 500).", show_default=False
+        None,
+        "--count",
+        "-n",
+        help=f"Sounds in the pack (default {DEFAULT_COUNT}).",
+        show_default=False,
     ),
     model: Path | None = typer.Option(
         None, "--model", "-m", help="ONNX generator (default: the model shipped with mbot)."
@@ -217,23 +220,27 @@ def render_pack_command(
         None,
         "--variations",
         "-v",
-        help="Variations per creature (default 10, or count / creatures).",
+        help=f"Variations per creature (default {DEFAULT_VARIATIONS}, or count / creatures).",
         show_default=False,
     ),
     sample_rate: str = typer.Option(
-        DEFAULT_SAMPLE_RATE, "--sample-rate", help="Output rate in Hz, or 'native'."
+        str(DEFAULT_OUTPUT_RATE_HZ), "--sample-rate", help="Output rate in Hz, or 'native'."
     ),
-    audio_format: str = typer.Option("wav", "--format", help="wav (16-bit PCM) or ogg (Vorbis)."),
-    loudness: float = typer.Option(-18.0, "--loudness", help="Loudness target in LUFS."),
+    audio_format: str = typer.Option(
+        AUDIO_FORMATS[0], "--format", help="wav (16-bit PCM) or ogg (Vorbis)."
+    ),
+    loudness: float = typer.Option(
+        DEFAULT_LOUDNESS_LUFS, "--loudness", help="Loudness target in LUFS."
+    ),
     spread: float = typer.Option(
-        0.35, "--spread", help="How far variations stray from their creature (0–1)."
+        DEFAULT_SPREAD, "--spread", help="How far variations stray from their creature (0–1)."
     ),
     size_range: str | None = typer.Option(
         None,
         "--size-range",
         metavar="MIN:MAX",
-        help="Creature sizes, log-uniform (default 0.75:1.4; 1:1 = the model's natural size; "
-        "> 1 larger and lower, < 1 smaller and higher; 0.25–4).",
+        help=f"Creature sizes, log-uniform (default {_SIZES}; 1:1 = the model's natural size; "
+        f"> 1 larger and lower, < 1 smaller and higher; {_SIZE_LOW:g}–{_SIZE_HIGH:g}).",
         show_default=False,
     ),
     shard: str | None = typer.Option(
@@ -241,7 +248,9 @@ def render_pack_command(
     ),
     resume: bool = typer.Option(False, "--resume", help="Complete an interrupted render."),
     force: bool = typer.Option(False, "--force", help="Replace an existing pack in --out."),
-    batch_size: int = typer.Option(32, "--batch-size", help="Sounds per inference batch."),
+    batch_size: int = typer.Option(
+        DEFAULT_BATCH_SIZE, "--batch-size", help="Sounds per inference batch."
+    ),
     threads: int | None = typer.Option(
         None,
         "--threads",
@@ -275,13 +284,8 @@ def _render(
     batch_size: int,
     threads: int | None,
 ) -> None:
-    from ..runtime.pack import (
-        PackSettings,
-        folder_name,
-        parse_shard,
-        parse_size_range,
-        render_pack,
-    )
+    from ..runtime.pack import render_pack
+    from ..runtime.pack_settings import PackSettings, folder_name, parse_shard, parse_size_range
 
     t0 = time.perf_counter()
     shard_spec = parse_shard(shard)
@@ -315,7 +319,8 @@ def _render(
     rate = result.rendered / result.seconds if result.seconds > 0 else 0.0
     part = f" (shard {shard_spec[0]}/{shard_spec[1]})" if shard_spec else ""
     reused = f", {result.reused} already done" if result.reused else ""
-    sc = _median_phase_sc(result.manifest)
+    # the median phase-retrieval quality; none for a waveform model (no phase was recovered)
+    sc = "" if result.phase_sc_db is None else f", phase SC {result.phase_sc_db:.1f} dB"
     # say so: the files are shorter than the model's clips, and a user should know why
     cut = "; room tone cut to the calls" if gen.meta.learnt_room_tone else ""
     console.print(
@@ -334,14 +339,16 @@ def _render(
 def mutate_command(
     sound_id: str = typer.Argument(..., help="The sound to vary, e.g. creature_003_v07."),
     pack: Path = typer.Option(..., "--pack", "-p", help="The pack folder that holds it."),
-    count: int = typer.Option(10, "--count", "-n", help="New variations to make."),
+    count: int = typer.Option(DEFAULT_VARIATIONS, "--count", "-n", help="New variations to make."),
     spread: float = typer.Option(
-        0.25, "--spread", help="How far the new sounds stray from it (0–1)."
+        DEFAULT_MUTATE_SPREAD, "--spread", help="How far the new sounds stray from it (0–1)."
     ),
     model: Path | None = typer.Option(
         None, "--model", "-m", help="The pack's model (default: the model shipped with mbot)."
     ),
-    batch_size: int = typer.Option(32, "--batch-size", help="Sounds per inference batch."),
+    batch_size: int = typer.Option(
+        DEFAULT_BATCH_SIZE, "--batch-size", help="Sounds per inference batch."
+    ),
     threads: int | None = typer.Option(
         None,
         "--threads",
@@ -350,7 +357,7 @@ def mutate_command(
     ),
 ) -> None:
     """Make more sounds like SOUND_ID: a new creature in the same pack."""
-    from ..runtime.pack import mutate_sound
+    from ..runtime.mutate import mutate_sound
 
     with _user_errors():
         gen = _load_model(model, threads)
@@ -364,9 +371,7 @@ def mutate_command(
                 batch_size=batch_size,
                 on_progress=bar,
             )
-    from ..runtime.pack_format import read_manifest
-
-    new = read_manifest(result.manifest)["creatures"][-1]
+    new = result.creature
     console.print(
         f"{result.rendered} variations of {sound_id} → {new['id']} ({new['resource']}) in "
         f"{result.path} ({result.seconds:.1f} s)",
@@ -387,7 +392,7 @@ def merge_command(
     ),
 ) -> None:
     """Merge the shards of a pack (rendered with --shard I/N) into one complete pack."""
-    from ..runtime.pack import merge_shards
+    from ..runtime.shards import merge_shards
 
     with _user_errors(), _Bar("merging") as bar:
         result = merge_shards(folders, out, on_progress=bar)
@@ -403,7 +408,7 @@ def verify_command(
     pack: Path = typer.Argument(..., help="The pack folder."),
 ) -> None:
     """Check every file of a pack against its manifest (sha256, .tres, side files)."""
-    from ..runtime.pack import verify_pack
+    from ..runtime.verify import verify_pack
 
     with _user_errors():
         problems = verify_pack(pack)

@@ -15,10 +15,11 @@ Gaussian space and is mapped through ``2·Φ(x) − 1`` (an exact map from N(0, 
 U(−1, 1)), which keeps that marginal exact too.
 
 Each creature also gets traits drawn once: a *size* (log-uniform over a size range, default
-:data:`SIZE_RANGE`, passed to post-processing as a pitch/formant scale so a pack holds small
-and large animals) and the jitter Godot's ``AudioStreamRandomizer`` applies at play time
-(``random_pitch``, ``random_volume_offset_db``). The three come from three separate uniform
-draws, so choosing another size range moves only the sizes, never the jitter or the latents.
+:data:`~mockingbot.defaults.DEFAULT_SIZE_RANGE`, passed to post-processing as a pitch/formant
+scale so a pack holds small and large animals) and the jitter Godot's
+``AudioStreamRandomizer`` applies at play time (``random_pitch``, ``random_volume_offset_db``).
+The three come from three separate uniform draws, so choosing another size range moves only
+the sizes, never the jitter or the latents.
 
 Determinism: every number here is a pure function of ``(pack seed, creature index,
 variation index)`` through numpy's :class:`~numpy.random.SeedSequence` spawn keys, never of
@@ -45,19 +46,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from mockingbot.defaults import DEFAULT_SIZE_RANGE, LATENT_DISTRIBUTIONS, MAX_SEED, SIZE_LIMITS
 from mockingbot.errors import ParameterError
+from mockingbot.validation import as_float, as_int, one_of
 
 __all__ = [
-    "DEFAULT_MUTATE_SPREAD",
-    "DEFAULT_SPREAD",
     "PITCH_JITTER_RANGE",
-    "SIZE_LIMITS",
-    "SIZE_RANGE",
     "VOLUME_JITTER_DB_RANGE",
     "CreatureTraits",
     "creature_center",
@@ -76,23 +75,10 @@ __all__ = [
     "variation_noise",
 ]
 
-#: Default spread ``s`` of variations around their creature (≈ 94 % of the voice kept).
-DEFAULT_SPREAD = 0.35
-#: Default spread of ``mbot mutate``: closer to the liked sound than a creature's variations.
-DEFAULT_MUTATE_SPREAD = 0.25
-#: Creature size range (log-uniform). 1 = as the model renders it; > 1 a larger animal
-#: (lower pitch and formants), < 1 a smaller one. ±0.6 and +0.5 octaves around natural size.
-SIZE_RANGE = (0.75, 1.4)
-#: Sizes a size range may span: what ``postprocess.change_size`` accepts (its ``SIZE_RANGE``,
-#: two octaves each way). Not imported from there: postprocess loads scipy.signal (~1 s) and
-#: this module stays light; a test keeps the two equal.
-SIZE_LIMITS = (0.25, 4.0)
 #: Range of Godot's ``random_pitch`` per creature (pitch drawn from [1/r, r] at play time).
 PITCH_JITTER_RANGE = (1.02, 1.10)
 #: Range of Godot's ``random_volume_offset_db`` per creature (offset drawn from [−v, v] dB).
 VOLUME_JITTER_DB_RANGE = (0.5, 2.0)
-#: Largest pack seed accepted (seeds are stored in JSON; keep them exact as doubles).
-MAX_SEED = 2**53 - 1
 
 # Spawn-key domains: each kind of random number gets its own independent stream.
 _KEY_CENTER = 0
@@ -102,7 +88,6 @@ _SEED_MASK = 2**53 - 1
 #: Spawn key of a sound's texture noise, under its latent seed. ``variation_noise`` uses the
 #: latent seed's root stream (no spawn key), so this stream is independent of it.
 _KEY_TEXTURE = 1
-_DISTRIBUTIONS = ("normal", "uniform")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,7 +96,7 @@ class CreatureTraits:
 
     Attributes:
         size: pitch/formant scale for post-processing, in the pack's size range
-            (default :data:`SIZE_RANGE`).
+            (default :data:`~mockingbot.defaults.DEFAULT_SIZE_RANGE`).
         random_pitch: Godot ``AudioStreamRandomizer.random_pitch`` (≥ 1).
         random_volume_offset_db: Godot ``random_volume_offset_db`` (≥ 0 dB).
     """
@@ -123,22 +108,19 @@ class CreatureTraits:
 
 # ---------------------------------------------------------------------------- validation
 def validate_seed(seed: object) -> int:
-    """Return ``seed`` as an int in [0, 2**53), or raise :class:`ParameterError`."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise ParameterError(f"seed must be an integer, got {seed!r}")
-    if not 0 <= int(seed) <= MAX_SEED:
+    """Return ``seed`` as an int in [0, MAX_SEED], or raise :class:`ParameterError`.
+
+    The upper bound is checked here so the message prints it in full, not as ``9.0072e+15``.
+    """
+    value = as_int("seed", seed)
+    if not 0 <= value <= MAX_SEED:
         raise ParameterError(f"seed must be between 0 and {MAX_SEED}, got {seed}")
-    return int(seed)
+    return value
 
 
 def validate_spread(spread: object) -> float:
     """Return ``spread`` as a float in [0, 1], or raise :class:`ParameterError`."""
-    if isinstance(spread, bool) or not isinstance(spread, (int, float, np.floating)):
-        raise ParameterError(f"spread must be a number between 0 and 1, got {spread!r}")
-    value = float(spread)
-    if not (math.isfinite(value) and 0.0 <= value <= 1.0):
-        raise ParameterError(f"spread must be between 0 and 1, got {spread!r}")
-    return value
+    return as_float("spread", spread, low=0.0, high=1.0)
 
 
 def validate_size_range(size_range: object, *, name: str = "size range") -> tuple[float, float]:
@@ -173,9 +155,7 @@ def validate_size_range(size_range: object, *, name: str = "size range") -> tupl
 
 
 def _check_index(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ParameterError(f"{name} must be a non-negative integer, got {value!r}")
-    return int(value)
+    return as_int(name, value, low=0)
 
 
 def _rng(seed: int, *key: int) -> np.random.Generator:
@@ -196,7 +176,7 @@ def creature_center(seed: int, creature: int, *, latent_dim: int) -> np.ndarray:
 
 
 def creature_traits(
-    seed: int, creature: int, *, size_range: tuple[float, float] = SIZE_RANGE
+    seed: int, creature: int, *, size_range: tuple[float, float] = DEFAULT_SIZE_RANGE
 ) -> CreatureTraits:
     """Size and play-time jitter of a creature, a pure function of ``(seed, creature)``.
 
@@ -299,16 +279,13 @@ def to_model_space(g: np.ndarray, *, distribution: str) -> np.ndarray:
         g: latents in Gaussian space, any shape.
         distribution: ``"normal"`` (identity) or ``"uniform"`` (``2·Φ(g) − 1`` ∈ (−1, 1)).
     """
+    one_of("latent distribution", distribution, LATENT_DISTRIBUTIONS)
     g = np.asarray(g, dtype=np.float64)
-    if distribution == "normal":
-        return g.astype(np.float32)
     if distribution == "uniform":
         from scipy.special import ndtr
 
         return (2.0 * ndtr(g) - 1.0).astype(np.float32)
-    raise ParameterError(
-        f"unknown latent distribution {distribution!r} (known: {', '.join(_DISTRIBUTIONS)})"
-    )
+    return g.astype(np.float32)
 
 
 def sound_latent(
@@ -328,16 +305,29 @@ def sound_latent(
 
 def sound_latents(
     seed: int,
-    items: list[tuple[int, int]],
+    items: Sequence[tuple[int, int]],
     *,
     latent_dim: int,
     spread: float,
     distribution: str = "normal",
+    centers: Mapping[int, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Model-space latents, float32 [len(items), latent_dim], for ``(creature, variation)`` pairs.
 
     Row ``i`` depends only on ``(seed, items[i])`` — never on the other rows — so any
-    batching or sharding of a pack gives every sound the same latent.
+    batching or sharding of a pack gives every sound the same latent. This is the one place
+    that turns pack coordinates into generator input: the pack renderer calls it batch by
+    batch, ``mbot mutate`` with its own ``centers``.
+
+    Args:
+        seed: the pack seed.
+        items: ``(creature, variation)`` pairs.
+        latent_dim: the model's latent size.
+        spread: how far variations stray from their creature (0–1).
+        distribution: the model's latent distribution (``normal`` or ``uniform``).
+        centers: Gaussian-space centers that replace :func:`creature_center` for the
+            creatures they name (``mbot mutate``: the liked sound's latent); the others
+            use :func:`creature_center`.
 
     Examples:
         >>> z = sound_latents(7, [(0, 0), (0, 1), (1, 0)], latent_dim=16, spread=0.35)
@@ -345,13 +335,13 @@ def sound_latents(
         ((3, 16), dtype('float32'))
     """
     spread = validate_spread(spread)
-    centers: dict[int, np.ndarray] = {}
+    known: dict[int, np.ndarray] = dict(centers or {})
     rows = []
     for creature, variation in items:
-        if creature not in centers:
-            centers[creature] = creature_center(seed, creature, latent_dim=latent_dim)
+        if creature not in known:
+            known[creature] = creature_center(seed, creature, latent_dim=latent_dim)
         ls = latent_seed(seed, creature, variation)
-        rows.append(sound_latent(centers[creature], ls, spread=spread, latent_dim=latent_dim))
+        rows.append(sound_latent(known[creature], ls, spread=spread, latent_dim=latent_dim))
     g = np.stack(rows) if rows else np.zeros((0, int(latent_dim)))
     return to_model_space(g, distribution=distribution)
 

@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from mockingbot.defaults import AUDIO_FORMATS
 from mockingbot.errors import PackError
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "MANIFEST",
     "PACK_FORMAT",
     "PACK_FORMAT_VERSION",
+    "SHARD_MANIFEST_FILE",
     "THUMBS_DIR",
     "DamagedManifestError",
     "build_manifest",
@@ -70,7 +72,7 @@ _TOP_FILE = re.compile(
     r"evaluation\.png|"
     r"ATTRIBUTION\.txt|creature_\d+\.tres|\.mbot-progress(\.shard-\d+-of-\d+)?\.jsonl)$"
 )
-_AUDIO_FILE = re.compile(r"^creature_\d+_v\d+\.(wav|ogg)$")
+_AUDIO_FILE = re.compile(rf"^creature_\d+_v\d+\.({'|'.join(AUDIO_FORMATS)})$")
 _SOUND_ID = re.compile(r"^creature_\d{3,}_v\d{2,}$")
 _THUMB_FILE = re.compile(r"^creature_\d+_v\d+\.png$")
 #: Temporary files of :func:`mockingbot.fileio.atomic_path` (``.<stem>.<random><suffix>.tmp``).
@@ -87,6 +89,10 @@ def creature_id(index: int) -> str:
 def sound_id(creature: int, variation: int) -> str:
     """``creature_007_v03`` for creature 7, variation 3."""
     return f"{creature_id(creature)}_v{int(variation):02d}"
+
+
+#: A shard manifest's file name; groups 1 and 2 are the shard's index I and count N.
+SHARD_MANIFEST_FILE = re.compile(r"^manifest\.shard-(\d+)-of-(\d+)\.json$")
 
 
 def shard_manifest_name(index: int, count: int) -> str:
