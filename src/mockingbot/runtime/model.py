@@ -125,7 +125,7 @@ class _DeclaredSignature:
     """The inputs and outputs an ONNX file declares, with a session's accessors.
 
     Lets :meth:`GeneratorModel._check_signature` judge a file from its bytes
-    (:class:`~mockingbot.export.protowire.ModelSummary`) before any session exists, and lets
+    (:class:`~mockingbot.runtime.protowire.ModelSummary`) before any session exists, and lets
     ``mbot info`` say the same line ``render-pack`` would refuse a model with.
     """
 
