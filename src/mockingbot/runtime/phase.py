@@ -61,11 +61,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import scipy.fft
 
+from mockingbot import spectral
 from mockingbot.errors import ParameterError
 from mockingbot.spec import SpectrogramSpec
-from mockingbot.spectral import spectral_convergence
 
 __all__ = [
     "BLOCK",
@@ -133,9 +132,8 @@ class _Plan:
     bins: int  # K = n_fft // 2 + 1
     clip: int  # samples of one clip
     pad: int  # zero samples before the clip on the padded time axis (centred STFT)
-    chunks: int  # hop-sized chunks one window spans, ceil(win / hop)
     window: np.ndarray  # float32 [win]
-    gain: np.ndarray  # float32 [(T + chunks - 1) * hop]: 1/Σw² inside the clip, 0 outside
+    gain: np.ndarray  # float32 [(T - 1) * hop + win]: 1/Σw² inside the clip, 0 outside
     centre_phase: np.ndarray  # float64 [K]: −2π k c / n_fft, c = the window's centre
     bin_advance: np.ndarray  # float32 [K, 1]: 2π hop k / n_fft mod 2π, phase advance per hop
     bin_grid: np.ndarray  # intp [K, T]: the bin number k at every frame
@@ -161,7 +159,7 @@ def _plan(spec: SpectrogramSpec) -> _Plan:
     keep = np.zeros(n_padded, dtype=bool)
     keep[pad : pad + spec.clip_samples] = True
     keep[(T - 1) * hop + win :] = False
-    gain = np.where(keep, gain, 0.0)
+    gain = np.where(keep, gain, 0.0)[: (T - 1) * hop + win]  # spectral.overlap_add's length
     k = np.arange(K)
     # A periodic window of length L is symmetric about L / 2: the frame's time origin.
     centre_phase = -_TWO_PI * np.mod(k * win / 2.0, n_fft) / n_fft
@@ -174,7 +172,6 @@ def _plan(spec: SpectrogramSpec) -> _Plan:
         bins=K,
         clip=spec.clip_samples,
         pad=pad,
-        chunks=chunks,
         window=window.astype(np.float32),
         gain=gain.astype(np.float32),
         centre_phase=centre_phase,
@@ -188,29 +185,21 @@ def _plan(spec: SpectrogramSpec) -> _Plan:
 # One clip's STFT operators on the fixed grid (float32, single-threaded FFTs)
 # ---------------------------------------------------------------------------------------------
 def _synthesise(D: np.ndarray, plan: _Plan) -> np.ndarray:
-    """Complex STFT [T, K] → padded signal [(T + chunks − 1) · hop], divided by Σw².
+    """Complex STFT [T, K] → padded signal [(T − 1) · hop + win], divided by Σw².
 
     Samples outside the clip are zero: this is spectral.istft followed by the zero padding
     spectral.stft adds, on the padded time axis.
     """
-    frames = scipy.fft.irfft(D, n=plan.n_fft, axis=-1, workers=1)[:, : plan.win]
-    frames *= plan.window
-    T, hop, r = plan.frames, plan.hop, plan.chunks
-    if r * hop != plan.win:
-        frames = np.pad(frames, ((0, 0), (0, r * hop - plan.win)))
-    parts = frames.reshape(T, r, hop)
-    z = np.zeros((T + r - 1, hop), dtype=np.float32)
-    for j in range(r):  # overlap-add, one hop-sized chunk of every frame at a time
-        z[j : j + T] += parts[:, j]
-    z = z.reshape(-1)
+    frames = spectral.windowed_irfft(D, plan.window, n_fft=plan.n_fft, workers=1)
+    z = spectral.overlap_add(frames, plan.hop)
     z *= plan.gain
     return z
 
 
 def _analyse(z: np.ndarray, plan: _Plan) -> np.ndarray:
     """Padded signal → complex STFT [T, K] (spectral.stft on the padded time axis)."""
-    frames = np.lib.stride_tricks.sliding_window_view(z, plan.win)[:: plan.hop][: plan.frames]
-    return scipy.fft.rfft(frames * plan.window, n=plan.n_fft, axis=-1, workers=1)
+    frames = spectral.frame(z, frame_length=plan.win, hop_length=plan.hop)[: plan.frames]
+    return spectral.windowed_rfft(frames, plan.window, n_fft=plan.n_fft, workers=1)
 
 
 def _to_audio(D: np.ndarray, plan: _Plan) -> np.ndarray:
@@ -618,4 +607,4 @@ def reconstruction_error(S: np.ndarray, y: np.ndarray, *, spec: SpectrogramSpec)
     if y.ndim != 2 or y.shape[0] != S.shape[0]:
         raise ParameterError(f"y must have shape [{S.shape[0]}, samples], got {list(y.shape)}")
     S_est = np.abs(spec.stft(spec.fit_clip(y.astype(np.float64))))
-    return spectral_convergence(S, S_est)
+    return spectral.spectral_convergence(S, S_est)
