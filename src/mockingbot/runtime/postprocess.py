@@ -20,14 +20,8 @@ other argument keyword-only, a new array back, no I/O):
 - :func:`to_pcm16` — float → 16-bit PCM by rounding (no dither, see its docstring).
 - :func:`finalize` — the composition the pack writer calls, in the order documented there.
 
-Loudness: the K-weighting filters come from a cached ``pyloudnorm.Meter`` per sample rate
-(building it designs the filters), and the block gating of BS.1770-4 is computed with
-vectorised numpy instead of pyloudnorm's per-block Python loop: the same numbers (tested to
-1e-6 LU against ``pyloudnorm.Meter.integrated_loudness``) at about a third of the cost,
-which matters because a pack measures every sound twice. Clips shorter than one 400 ms
-gating block (which pyloudnorm refuses) are measured as a seamless loop of themselves: a
-tiled clip has the clip's own mean square, whereas zero padding would understate a 100 ms
-sound by 6 dB.
+Loudness is measured by :func:`mockingbot.runtime.loudness.integrated_loudness` (BS.1770-4,
+the same numbers as pyloudnorm, vectorised; short clips measured as a loop of themselves).
 
 Everything is deterministic (no randomness at all) and total: silence stays silence, and no
 stage produces NaN.
@@ -35,14 +29,14 @@ stage produces NaN.
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
-import scipy.signal
 
 from mockingbot.clips import call_span
 from mockingbot.errors import ParameterError
+
+from .loudness import integrated_loudness
 
 __all__ = [
     "DEFAULT_FADE_MS",
@@ -82,12 +76,6 @@ RESAMPLE_QUALITY = "HQ"
 _PCM16_SCALE = 32768.0
 #: The peak ceiling is met with one 16-bit step to spare, so rounding to PCM cannot exceed it.
 _CEILING_MARGIN = 1.0 / _PCM16_SCALE
-#: ITU-R BS.1770-4 gating: 400 ms blocks, 75 % overlap, −70 LUFS absolute, −10 LU relative.
-_BLOCK_S = 0.400
-_OVERLAP = 0.75
-_ABS_GATE_LUFS = -70.0
-_REL_GATE_LU = -10.0
-_LOUDNESS_OFFSET = -0.691
 
 
 # ---------------------------------------------------------------------------------------------
@@ -325,60 +313,8 @@ def change_size(y: np.ndarray, *, sr: int, size: float) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # Loudness
 # ---------------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=16)
-def _k_weighting(sr: int) -> np.ndarray:
-    """BS.1770 K-weighting as second-order sections, from pyloudnorm's filter design."""
-    import pyloudnorm  # imported here: it is only needed once per sample rate
-
-    meter = pyloudnorm.Meter(sr)  # designs the filters (high shelf, then high pass)
-    sections = []
-    for stage in meter._filters.values():
-        b = np.asarray(stage.b, dtype=np.float64) * stage.passband_gain
-        sections.append(scipy.signal.tf2sos(b, np.asarray(stage.a, dtype=np.float64)))
-    return np.concatenate(sections)
-
-
-def _loudness(y: np.ndarray, sr: int) -> float:
-    """Integrated loudness (LUFS) of mono float64 audio, −inf for silence.
-
-    BS.1770-4 exactly as ``pyloudnorm.Meter(sr).integrated_loudness`` computes it (same
-    filters, block bounds and gates), vectorised. Shorter than one gating block: measured as a
-    loop of itself (see the module docstring). If no block passes the absolute gate (−70 LUFS)
-    but the clip is not silent, the ungated K-weighted loudness is returned instead of −inf, so
-    very quiet clips still get a finite, sensible gain.
-    """
-    if y.size == 0 or not np.any(y):
-        return -math.inf
-    block = _BLOCK_S * sr
-    if y.size < block:
-        y = np.tile(y, math.ceil(block / y.size))
-    z = scipy.signal.sosfilt(_k_weighting(sr).copy(), y)  # copy: the cache stays pristine
-    z *= z
-    # pyloudnorm's block count and bounds, with the same floating-point expressions.
-    step = 1.0 - _OVERLAP
-    n_blocks = int(np.round((y.size / sr - _BLOCK_S) / (_BLOCK_S * step))) + 1
-    j = np.arange(n_blocks)
-    lo = (_BLOCK_S * (j * step) * sr).astype(np.int64)
-    hi = (_BLOCK_S * (j * step + 1) * sr).astype(np.int64)
-    # Sums between consecutive bounds (pairwise summation), then block sums from their prefix
-    # sums. The end of the signal is a bound too, so the last segment stops there.
-    bounds = np.unique(np.concatenate([lo, np.minimum(hi, z.size), [z.size]]))
-    prefix = np.concatenate([[0.0], np.cumsum(np.add.reduceat(z, bounds[:-1]))])
-    energy = prefix[np.searchsorted(bounds, np.minimum(hi, z.size))]
-    energy -= prefix[np.searchsorted(bounds, lo)]
-    energy /= block
-    with np.errstate(divide="ignore"):
-        block_lufs = _LOUDNESS_OFFSET + 10.0 * np.log10(energy)
-    gated = energy[block_lufs >= _ABS_GATE_LUFS]
-    if gated.size == 0:
-        return float(_LOUDNESS_OFFSET + 10.0 * np.log10(max(z.mean(), 1e-300)))
-    relative = _LOUDNESS_OFFSET + 10.0 * np.log10(gated.mean()) + _REL_GATE_LU
-    kept = energy[(block_lufs > relative) & (block_lufs > _ABS_GATE_LUFS)]
-    return float(_LOUDNESS_OFFSET + 10.0 * np.log10(kept.mean()))
-
-
 def _normalize(y: np.ndarray, sr: int, lufs: float, peak_dbfs: float) -> np.ndarray:
-    loudness = _loudness(y, sr)
+    loudness = integrated_loudness(y, sr)
     if not math.isfinite(loudness):  # silence: nothing to scale
         return y.copy()
     gain = 10.0 ** ((lufs - loudness) / 20.0)
@@ -444,7 +380,7 @@ def measure(y: np.ndarray, *, sr: int) -> tuple[float, float]:
     sr = _rate(sr, "sr")
     peak = float(np.abs(y).max()) if y.size else 0.0
     peak_dbfs = 20.0 * math.log10(peak) if peak > 0.0 else -math.inf
-    return _loudness(y, sr), peak_dbfs
+    return integrated_loudness(y, sr), peak_dbfs
 
 
 def to_pcm16(y: np.ndarray) -> np.ndarray:
