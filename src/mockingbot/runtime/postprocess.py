@@ -6,8 +6,9 @@ start on their first sample, never click, sit at a predictable loudness below a 
 ceiling, at the engine's mixing rate. Each stage is a pure function (signal first, every
 other argument keyword-only, a new array back, no I/O):
 
-- :func:`remove_dc` — subtract the mean (a DC offset wastes headroom and clicks at cuts).
-- :func:`trim_silence` — cut leading and trailing silence, relative to the clip's peak.
+- DC removal and the silence trim are the data pipeline's own
+  (:func:`mockingbot.clips.remove_dc`, :func:`mockingbot.clips.silence_bounds` sample by
+  sample): one implementation of each, called from :func:`finalize`.
 - :func:`cut_room_tone` — for models that learnt whole recordings: keep only the calls, as
   the ``"call"`` data context cuts them (:func:`mockingbot.clips.call_span`).
 - :func:`change_size` — a play-back-rate change for bigger (lower) or smaller (higher)
@@ -33,7 +34,7 @@ import math
 
 import numpy as np
 
-from mockingbot.clips import call_span
+from mockingbot.clips import call_span, remove_dc, silence_bounds
 from mockingbot.errors import ParameterError
 
 from .loudness import integrated_loudness
@@ -43,17 +44,14 @@ __all__ = [
     "DEFAULT_LUFS",
     "DEFAULT_PEAK_DBFS",
     "SIZE_RANGE",
-    "TRIM_THRESHOLD_DB",
     "apply_fades",
     "change_size",
     "cut_room_tone",
     "finalize",
     "measure",
     "normalize_loudness",
-    "remove_dc",
     "resample",
     "to_pcm16",
-    "trim_silence",
 ]
 
 #: Integrated loudness target (LUFS): a common level for game sound effects.
@@ -62,9 +60,6 @@ DEFAULT_LUFS = -18.0
 DEFAULT_PEAK_DBFS = -1.0
 #: Fade-in and fade-out length (ms): long enough to hide any cut, short enough to keep attacks.
 DEFAULT_FADE_MS = 10.0
-#: Samples quieter than this, relative to the clip's peak (dB), count as silence at the ends.
-#: −50 dB below the peak is inaudible in a game mix once the fades are applied.
-TRIM_THRESHOLD_DB = -50.0
 #: Creature sizes accepted by :func:`change_size` (play-back-rate factors): two octaves each way.
 SIZE_RANGE = (0.25, 4.0)
 #: Accepted loudness targets (LUFS) and peak ceilings (dBFS).
@@ -118,68 +113,6 @@ def _samples(ms: float, sr: int) -> int:
 # ---------------------------------------------------------------------------------------------
 # Stages
 # ---------------------------------------------------------------------------------------------
-def remove_dc(y: np.ndarray) -> np.ndarray:
-    """Subtract the clip's mean.
-
-    A constant offset wastes headroom, biases the loudness and peak measurements and clicks
-    wherever the sound is cut; the mean is exactly the offset's estimate for a whole clip.
-
-    Args:
-        y: mono audio [samples].
-
-    Returns:
-        float32 [samples] with zero mean (an empty input stays empty).
-
-    Examples:
-        >>> float(abs(remove_dc(np.full(8, 0.5) + np.arange(8) * 0.01).mean())) < 1e-7
-        True
-    """
-    y = _audio(y)
-    if y.size:
-        y = y - y.mean()
-    return y.astype(np.float32)
-
-
-def trim_silence(
-    y: np.ndarray, *, sr: int, threshold_db: float = TRIM_THRESHOLD_DB, margin_ms: float = 10.0
-) -> np.ndarray:
-    """Cut leading and trailing silence.
-
-    A sample counts as sound when ``|y| ≥ peak · 10^(threshold_db / 20)``; everything before
-    the first and after the last such sample goes, except ``margin_ms`` on each side (room
-    for the fades of :func:`apply_fades`, so that they do not eat into the attack).
-
-    Args:
-        y: mono audio [samples].
-        sr: sample rate (Hz), to convert ``margin_ms``.
-        threshold_db: silence threshold relative to the clip's peak, in (−120, 0] dB.
-        margin_ms: samples kept on each side of the sound, ≥ 0.
-
-    Returns:
-        float32 audio. A clip with no sound at all (all zeros) is returned unchanged: there is
-        nothing to trim against.
-
-    Examples:
-        >>> y = np.r_[np.zeros(800), np.ones(100), np.zeros(800)]
-        >>> trim_silence(y, sr=8000, margin_ms=0).shape
-        (100,)
-    """
-    y = _audio(y)
-    sr = _rate(sr, "sr")
-    threshold_db = _number(threshold_db, "threshold_db", -120.0, 0.0)
-    margin = _samples(_number(margin_ms, "margin_ms", 0.0, 10_000.0), sr)
-    return _trim(y, threshold_db, margin).astype(np.float32)
-
-
-def _trim(y: np.ndarray, threshold_db: float, margin: int) -> np.ndarray:
-    a = np.abs(y)
-    peak = a.max() if a.size else 0.0
-    if peak == 0.0:
-        return y
-    loud = np.flatnonzero(a >= peak * 10.0 ** (threshold_db / 20.0))
-    return y[max(0, loud[0] - margin) : min(y.size, loud[-1] + 1 + margin)]
-
-
 def cut_room_tone(y: np.ndarray, *, sr: int) -> np.ndarray:
     """Keep the calls, drop the room tone before the first and after the last.
 
@@ -423,12 +356,15 @@ def finalize(
 
     Order, and why:
 
-    1. :func:`remove_dc` on the whole clip, first: an offset would make silence look loud
-       to the trimmer and bias every later measurement. Then, with ``cut_calls``,
-       :func:`cut_room_tone` (before the trim, which would keep room tone above its
-       threshold).
-    2. :func:`trim_silence` (threshold :data:`TRIM_THRESHOLD_DB`, keeping ``fade_ms`` on
-       each side for the fades): before resampling, so less audio is resampled.
+    1. :func:`~mockingbot.clips.remove_dc` on the whole clip, first: an offset would make
+       silence look loud to the trimmer and bias every later measurement. Then, with
+       ``cut_calls``, :func:`cut_room_tone` (before the trim, which would keep room tone
+       above its threshold).
+    2. Trim leading and trailing silence sample by sample
+       (:func:`~mockingbot.clips.silence_bounds`, threshold
+       :data:`~mockingbot.defaults.TRIM_THRESHOLD_DB`, keeping ``fade_ms`` on each side for
+       the fades): before resampling, so less audio is resampled. A clip of digital silence
+       is kept whole (silence in, silence of the same length out).
     3. :func:`change_size` and :func:`resample` as ONE soxr conversion from ``sr`` to
        ``target_sr · size`` (identical to resampling to ``sr · size`` and then from ``sr`` to
        ``target_sr``, with one filter pass instead of two).
@@ -468,11 +404,13 @@ def finalize(
     peak_dbfs = _number(peak_dbfs, "peak_dbfs", *PEAK_DBFS_RANGE)
     fade_ms = _number(fade_ms, "fade_ms", 0.0, 10_000.0)
 
-    if y.size:
-        y = y - y.mean()
+    y = remove_dc(y)
     if cut_calls:
         y = _cut(y, sr)
-    y = _trim(y, TRIM_THRESHOLD_DB, _samples(fade_ms, sr))
+    m = fade_ms / 1000.0  # threshold: the default, defaults.TRIM_THRESHOLD_DB
+    start, end = silence_bounds(y, sr=sr, pre_roll_s=m, post_roll_s=m, per_sample=True)
+    if end > start:  # (0, 0): digital silence, nothing to trim against
+        y = y[start:end]
     y = _resample(y, float(sr), float(target_sr) * size)
     n_fade = _samples(fade_ms, target_sr)
     y = _fade(y, n_fade, n_fade)
