@@ -56,7 +56,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -65,6 +64,8 @@ import numpy as np
 from mockingbot import spectral
 from mockingbot.errors import ParameterError
 from mockingbot.spec import SpectrogramSpec
+
+from .threads import default_threads
 
 __all__ = [
     "BLOCK",
@@ -284,10 +285,8 @@ def _check_momentum(momentum: object) -> float:
 
 
 def _n_threads() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+    """One thread per core this process may use (tests and benchmarks patch or read it)."""
+    return default_threads(cap=None)
 
 
 def _per_clip(fn: Callable[[int], object], n: int) -> None:
