@@ -13,7 +13,7 @@ from hypothesis.extra.numpy import arrays
 
 from conftest import synth_meow
 from mockingbot.clips import call_span, remove_dc, trim_silence
-from mockingbot.defaults import TRIM_THRESHOLD_DB
+from mockingbot.defaults import DEFAULT_LOUDNESS_LUFS, TRIM_THRESHOLD_DB
 from mockingbot.errors import ParameterError
 from mockingbot.runtime import postprocess as pp
 
@@ -231,7 +231,7 @@ def test_finalize_cuts_room_tone_only_when_asked() -> None:
     assert kept.size >= 0.95 * y.size
     assert cut.size <= 0.6 * SR + 0.2 * SR
     assert cut[0] == 0.0 and cut[-1] == 0.0  # still faded
-    assert pp.measure(cut, sr=SR)[0] == pytest.approx(pp.DEFAULT_LUFS, abs=0.5)
+    assert pp.measure(cut, sr=SR)[0] == pytest.approx(DEFAULT_LOUDNESS_LUFS, abs=0.5)
 
 
 @settings(max_examples=40, deadline=None)

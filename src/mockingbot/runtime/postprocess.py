@@ -35,15 +35,20 @@ import math
 import numpy as np
 
 from mockingbot.clips import call_span, remove_dc, silence_bounds
+from mockingbot.defaults import (
+    DEFAULT_LOUDNESS_LUFS,
+    FADE_MS,
+    LOUDNESS_LUFS_LIMITS,
+    PEAK_CEILING_DBFS,
+    PEAK_CEILING_DBFS_LIMITS,
+    SIZE_LIMITS,
+)
 from mockingbot.errors import ParameterError
+from mockingbot.validation import as_float, as_int
 
 from .loudness import integrated_loudness
 
 __all__ = [
-    "DEFAULT_FADE_MS",
-    "DEFAULT_LUFS",
-    "DEFAULT_PEAK_DBFS",
-    "SIZE_RANGE",
     "apply_fades",
     "change_size",
     "cut_room_tone",
@@ -54,17 +59,9 @@ __all__ = [
     "to_pcm16",
 ]
 
-#: Integrated loudness target (LUFS): a common level for game sound effects.
-DEFAULT_LUFS = -18.0
-#: Sample-peak ceiling (dBFS) applied after loudness normalisation; it wins over the target.
-DEFAULT_PEAK_DBFS = -1.0
-#: Fade-in and fade-out length (ms): long enough to hide any cut, short enough to keep attacks.
-DEFAULT_FADE_MS = 10.0
-#: Creature sizes accepted by :func:`change_size` (play-back-rate factors): two octaves each way.
-SIZE_RANGE = (0.25, 4.0)
-#: Accepted loudness targets (LUFS) and peak ceilings (dBFS).
-LUFS_RANGE = (-70.0, 0.0)
-PEAK_DBFS_RANGE = (-60.0, 0.0)
+# Defaults and limits (loudness target, peak ceiling, fade length, creature sizes) are
+# mockingbot.defaults': one home, shared with the CLI and the pack renderer.
+SIZE_RANGE = SIZE_LIMITS  # moved to defaults.SIZE_LIMITS (#14); kept for tests/test_latents.py
 #: soxr quality preset: "HQ" (20-bit, ~0.3 ms for 2 s at 8 kHz → 48 kHz) is transparent here.
 RESAMPLE_QUALITY = "HQ"
 
@@ -91,18 +88,12 @@ def _audio(y: object, name: str = "y") -> np.ndarray:
 
 
 def _rate(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ParameterError(f"{name} must be a positive integer (Hz), got {value!r}")
-    return int(value)
+    """A sample rate in Hz: a positive integer."""
+    return as_int(name, value, low=1)
 
 
 def _number(value: object, name: str, lo: float, hi: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ParameterError(f"{name} must be a number, got {value!r}")
-    value = float(value)
-    if not (math.isfinite(value) and lo <= value <= hi):
-        raise ParameterError(f"{name} must be between {lo:g} and {hi:g}, got {value!r}")
-    return value
+    return as_float(name, value, low=lo, high=hi)
 
 
 def _samples(ms: float, sr: int) -> int:
@@ -228,7 +219,8 @@ def change_size(y: np.ndarray, *, sr: int, size: float) -> np.ndarray:
     Args:
         y: mono audio [samples] at ``sr``.
         sr: sample rate (Hz).
-        size: factor in :data:`SIZE_RANGE`; 1 returns the clip unchanged, 2 is an octave down.
+        size: factor within :data:`~mockingbot.defaults.SIZE_LIMITS`; 1 returns the clip
+            unchanged, 2 is an octave down.
 
     Returns:
         float32 audio at ``sr``, about ``len(y) · size`` samples.
@@ -239,7 +231,7 @@ def change_size(y: np.ndarray, *, sr: int, size: float) -> np.ndarray:
     """
     y = _audio(y)
     sr = _rate(sr, "sr")
-    size = _number(size, "size", *SIZE_RANGE)
+    size = _number(size, "size", *SIZE_LIMITS)
     return _resample(y, float(sr), sr * size).astype(np.float32)
 
 
@@ -261,8 +253,8 @@ def normalize_loudness(
     y: np.ndarray,
     *,
     sr: int,
-    lufs: float = DEFAULT_LUFS,
-    peak_dbfs: float = DEFAULT_PEAK_DBFS,
+    lufs: float = DEFAULT_LOUDNESS_LUFS,
+    peak_dbfs: float = PEAK_CEILING_DBFS,
 ) -> np.ndarray:
     """Scale to an integrated loudness, then enforce a sample-peak ceiling.
 
@@ -275,8 +267,8 @@ def normalize_loudness(
     Args:
         y: mono audio [samples].
         sr: sample rate (Hz).
-        lufs: loudness target in LUFS, within ``LUFS_RANGE``.
-        peak_dbfs: sample-peak ceiling in dBFS, within ``PEAK_DBFS_RANGE``.
+        lufs: loudness target in LUFS, within ``defaults.LOUDNESS_LUFS_LIMITS``.
+        peak_dbfs: sample-peak ceiling in dBFS, within ``defaults.PEAK_CEILING_DBFS_LIMITS``.
 
     Returns:
         float32 audio, same length. Silence is returned unchanged. Clips shorter than 400 ms
@@ -290,8 +282,8 @@ def normalize_loudness(
     """
     y = _audio(y)
     sr = _rate(sr, "sr")
-    lufs = _number(lufs, "lufs", *LUFS_RANGE)
-    peak_dbfs = _number(peak_dbfs, "peak_dbfs", *PEAK_DBFS_RANGE)
+    lufs = _number(lufs, "lufs", *LOUDNESS_LUFS_LIMITS)
+    peak_dbfs = _number(peak_dbfs, "peak_dbfs", *PEAK_CEILING_DBFS_LIMITS)
     return _normalize(y, sr, lufs, peak_dbfs).astype(np.float32)
 
 
@@ -347,9 +339,9 @@ def finalize(
     sr: int,
     target_sr: int,
     size: float = 1.0,
-    lufs: float = DEFAULT_LUFS,
-    peak_dbfs: float = DEFAULT_PEAK_DBFS,
-    fade_ms: float = DEFAULT_FADE_MS,
+    lufs: float = DEFAULT_LOUDNESS_LUFS,
+    peak_dbfs: float = PEAK_CEILING_DBFS,
+    fade_ms: float = FADE_MS,
     cut_calls: bool = False,
 ) -> np.ndarray:
     """Raw generated clip → game-ready float audio at the engine's rate.
@@ -377,7 +369,8 @@ def finalize(
         y: raw mono audio [samples] at ``sr`` (e.g. one clip from phase retrieval).
         sr: its sample rate (Hz).
         target_sr: the output rate (Hz), e.g. 48000 for most engines, or ``sr`` to keep it.
-        size: creature size for :func:`change_size`, within :data:`SIZE_RANGE`.
+        size: creature size for :func:`change_size`, within
+            :data:`~mockingbot.defaults.SIZE_LIMITS`.
         lufs: loudness target (LUFS).
         peak_dbfs: sample-peak ceiling (dBFS), wins over ``lufs``.
         fade_ms: fade-in and fade-out length (ms), ≥ 0.
@@ -399,9 +392,9 @@ def finalize(
     y = _audio(y)
     sr = _rate(sr, "sr")
     target_sr = _rate(target_sr, "target_sr")
-    size = _number(size, "size", *SIZE_RANGE)
-    lufs = _number(lufs, "lufs", *LUFS_RANGE)
-    peak_dbfs = _number(peak_dbfs, "peak_dbfs", *PEAK_DBFS_RANGE)
+    size = _number(size, "size", *SIZE_LIMITS)
+    lufs = _number(lufs, "lufs", *LOUDNESS_LUFS_LIMITS)
+    peak_dbfs = _number(peak_dbfs, "peak_dbfs", *PEAK_CEILING_DBFS_LIMITS)
     fade_ms = _number(fade_ms, "fade_ms", 0.0, 10_000.0)
 
     y = remove_dc(y)
