@@ -27,7 +27,7 @@ import numpy as np
 
 from .defaults import TRIM_THRESHOLD_DB
 from .errors import ParameterError
-from .validation import as_float
+from .validation import as_float, as_int
 
 __all__ = [
     "CALL_TOP_DB",
@@ -123,9 +123,7 @@ def _valid_audio(y: np.ndarray, name: str = "y") -> np.ndarray:
 
 
 def _valid_sr(sr: int) -> int:
-    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
-        raise ParameterError(f"sr must be a positive integer, got {sr!r}")
-    return int(sr)
+    return as_int("sr", sr, low=1)
 
 
 def _samples(seconds: float, sr: int, *, minimum: int = 0) -> int:
@@ -173,8 +171,7 @@ def normalize_peak(y: np.ndarray, *, peak_dbfs: float = CLIP_PEAK_DBFS) -> np.nd
         1.0
     """
     y = _valid_audio(y)
-    if not (isinstance(peak_dbfs, (int, float)) and np.isfinite(peak_dbfs) and peak_dbfs <= 0):
-        raise ParameterError(f"peak_dbfs must be a finite level ≤ 0 dBFS, got {peak_dbfs!r}")
+    peak_dbfs = as_float("peak_dbfs", peak_dbfs, high=0.0)
     peak = float(np.max(np.abs(y))) if y.size else 0.0
     if peak == 0.0:
         return y.copy()

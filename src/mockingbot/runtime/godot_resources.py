@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from mockingbot.errors import ParameterError
+from mockingbot.validation import as_float
 
 from .godot_text import Call, GodotTextError, Section, godot_string, parse_godot_text
 
@@ -153,12 +154,10 @@ def randomizer_tres(
         if p in seen:
             raise ParameterError(f"stream_paths lists {p!r} twice (use weights instead)")
         seen.add(p)
-    if not (math.isfinite(random_pitch) and random_pitch >= MIN_RANDOM_PITCH):
-        raise ParameterError(f"random_pitch must be finite and ≥ 1.0, got {random_pitch!r}")
-    if not (math.isfinite(random_volume_offset_db) and random_volume_offset_db >= 0):
-        raise ParameterError(
-            f"random_volume_offset_db must be finite and ≥ 0, got {random_volume_offset_db!r}"
-        )
+    random_pitch = as_float("random_pitch", random_pitch, low=MIN_RANDOM_PITCH)
+    random_volume_offset_db = as_float(
+        "random_volume_offset_db", random_volume_offset_db, low=MIN_VOLUME_OFFSET_DB
+    )
     if isinstance(playback_mode, bool) or playback_mode not in _PLAYBACK_MODES:
         raise ParameterError(f"playback_mode must be 0, 1 or 2, got {playback_mode!r}")
     if weights is None:
