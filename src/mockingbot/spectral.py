@@ -27,7 +27,6 @@ import functools
 
 import numpy as np
 import scipy.fft
-import scipy.signal
 
 from .errors import ParameterError
 
@@ -49,6 +48,10 @@ _FFT_WORKERS = -1  # scipy.fft: use every core the process may use
 
 @functools.lru_cache(maxsize=32)
 def _window(name: str, length: int, symmetric: bool) -> np.ndarray:
+    # Imported here, once per window: scipy.signal costs about a second to import, and most
+    # importers of this module (the spec, the thumbnails, the CLI) never build a window.
+    import scipy.signal
+
     w = scipy.signal.get_window(name, length, fftbins=not symmetric).astype(np.float64)
     w.setflags(write=False)
     return w
