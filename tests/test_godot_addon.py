@@ -16,8 +16,8 @@ import pytest
 import tomllib
 
 import mockingbot
-from mockingbot.godot_project import PLUGIN_CFG_RES, addon_files, enabled_plugins
-from mockingbot.runtime.godot_resources import Call, parse_godot_text
+from mockingbot.runtime.godot_project import PLUGIN_CFG_RES, addon_files, enabled_plugins
+from mockingbot.runtime.godot_text import Call, parse_godot_text
 
 ROOT = Path(__file__).resolve().parent.parent
 GODOT = ROOT / "godot_addon"

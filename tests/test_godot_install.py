@@ -1,6 +1,6 @@
-"""Tests for mockingbot.godot_project and ``mbot godot install``: the addon and a pack land in
-a Godot 4 project, the plugin is enabled, nothing else in project.godot changes, and a second
-run changes nothing."""
+"""Tests for mockingbot.runtime.godot_install, runtime.godot_project and ``mbot godot install``:
+the addon and a pack land in a Godot 4 project, the plugin is enabled, nothing else in
+project.godot changes, and a second run changes nothing."""
 
 from __future__ import annotations
 
@@ -18,21 +18,21 @@ from typer.testing import CliRunner
 
 from conftest import synth_meow
 from mockingbot.errors import PackError
-from mockingbot.godot_project import (
+from mockingbot.runtime.godot_install import install
+from mockingbot.runtime.godot_project import (
     PLUGIN_CFG_RES,
     GodotProjectError,
     addon_files,
     addon_source_dir,
     enable_plugin,
     enabled_plugins,
-    install,
 )
 from mockingbot.runtime.godot_resources import (
-    parse_godot_text,
     randomizer_problems,
     randomizer_stream_paths,
     randomizer_tres,
 )
+from mockingbot.runtime.godot_text import parse_godot_text
 
 MINIMAL = (
     "; Engine configuration file.\n"

@@ -1,5 +1,6 @@
-"""Tests for mockingbot.runtime.godot_resources: the AudioStreamRandomizer .tres writer and the
-Godot text parser, checked against the facts in ../shared/reference/godot4.md."""
+"""Tests for mockingbot.runtime.godot_resources (the AudioStreamRandomizer .tres writer) and
+mockingbot.runtime.godot_text (the Godot text parser), checked against the facts in
+../shared/reference/godot4.md."""
 
 from __future__ import annotations
 
@@ -15,14 +16,16 @@ from hypothesis import strategies as st
 from conftest import synth_meow
 from mockingbot.errors import ParameterError
 from mockingbot.runtime.godot_resources import (
+    randomizer_problems,
+    randomizer_stream_paths,
+    randomizer_tres,
+)
+from mockingbot.runtime.godot_text import (
     Call,
     GodotTextError,
     Ident,
     godot_string,
     parse_godot_text,
-    randomizer_problems,
-    randomizer_stream_paths,
-    randomizer_tres,
 )
 
 # ------------------------------------------------------------------------- helpers

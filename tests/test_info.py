@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 from conftest import TINY_SPEC, WRONG_JSON_METADATA, make_tiny_onnx
 from mockingbot.cli.main import app
 from mockingbot.errors import ModelError
-from mockingbot.export.info import model_info
-from mockingbot.export.protowire import content_hash
+from mockingbot.runtime.onnx_info import model_info
+from mockingbot.runtime.protowire import content_hash
 
 onnx = pytest.importorskip("onnx")
 

@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 
 from conftest import TINY_SPEC, make_tiny_onnx
+from mockingbot.defaults import MAX_DEFAULT_THREADS
 from mockingbot.errors import ModelError, ParameterError
 from mockingbot.runtime import model as model_mod
-from mockingbot.runtime.model import GeneratorModel, default_model_path, default_threads
+from mockingbot.runtime.model import GeneratorModel, default_model_path
+from mockingbot.runtime.threads import default_threads
 
 
 def _conv_generator(path: Path, *, latent_dim: int = 8, seed: int = 0) -> Path:
@@ -144,7 +146,7 @@ def test_missing_and_corrupt_files_are_model_errors(tmp_path: Path) -> None:
 def test_bad_thread_counts_are_refused(tiny_model: Path) -> None:
     with pytest.raises(ParameterError, match="threads"):
         GeneratorModel.load(tiny_model, threads=0)
-    assert 1 <= default_threads() <= model_mod.MAX_DEFAULT_THREADS
+    assert 1 <= default_threads() <= MAX_DEFAULT_THREADS
 
 
 def test_without_a_default_model_the_message_says_to_pass_one(

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from conftest import synth_meow
-from mockingbot.clips import call_span
+from mockingbot.clips import call_span, remove_dc, trim_silence
+from mockingbot.defaults import DEFAULT_LOUDNESS_LUFS, TRIM_THRESHOLD_DB
 from mockingbot.errors import ParameterError
 from mockingbot.runtime import postprocess as pp
 
@@ -31,20 +32,27 @@ def _f0(y: np.ndarray, sr: int) -> float:
 
 
 # --------------------------------------------------------------------------------- DC, trim
+# remove_dc and the silence trim are mockingbot.clips' (one implementation each, #14); these
+# tests check them the way finalize uses them: float64 in, sample by sample.
 def test_remove_dc_leaves_zero_mean() -> None:
     y = _sine(200.0, 0.5) + 0.3
-    out = pp.remove_dc(y)
-    assert out.dtype == np.float32
+    out = remove_dc(y)
+    assert out.dtype == y.dtype
     assert abs(float(out.mean())) < 1e-6
     assert np.allclose(out, y - 0.3, atol=1e-6)
+
+
+def _trim(y: np.ndarray, margin_ms: float) -> np.ndarray:
+    margin_s = margin_ms / 1000.0
+    return trim_silence(y, sr=SR, pre_roll_s=margin_s, post_roll_s=margin_s, per_sample=True)
 
 
 def test_trim_silence_cuts_both_ends_and_keeps_the_margin() -> None:
     burst = _sine(300.0, 0.25)
     y = np.concatenate([np.zeros(4000), burst, np.zeros(3000)])
-    out = pp.trim_silence(y, sr=SR, margin_ms=5.0)
+    out = _trim(y, margin_ms=5.0)
     margin = 40  # 5 ms at 8 kHz
-    first_loud = np.flatnonzero(np.abs(burst) >= 0.5 * 10 ** (pp.TRIM_THRESHOLD_DB / 20))[0]
+    first_loud = np.flatnonzero(np.abs(burst) >= 0.5 * 10 ** (TRIM_THRESHOLD_DB / 20))[0]
     assert out.size == pytest.approx(burst.size - first_loud + 2 * margin, abs=2)
     assert np.all(out[:margin] == 0.0)
 
@@ -53,12 +61,13 @@ def test_trim_silence_threshold_is_relative_to_the_peak() -> None:
     loud = _sine(300.0, 0.2, amp=0.5)
     quiet_tail = _sine(300.0, 0.2, amp=0.5 * 10 ** (-60 / 20))  # 60 dB down: silence
     audible_tail = _sine(300.0, 0.2, amp=0.5 * 10 ** (-30 / 20))  # 30 dB down: sound
-    assert pp.trim_silence(np.r_[loud, quiet_tail], sr=SR, margin_ms=0).size <= loud.size
-    assert pp.trim_silence(np.r_[loud, audible_tail], sr=SR, margin_ms=0).size > loud.size + 1500
+    assert _trim(np.r_[loud, quiet_tail], margin_ms=0).size <= loud.size
+    assert _trim(np.r_[loud, audible_tail], margin_ms=0).size > loud.size + 1500
 
 
-def test_trim_silence_keeps_an_all_silent_clip() -> None:
-    assert pp.trim_silence(np.zeros(100), sr=SR).shape == (100,)
+def test_finalize_keeps_an_all_silent_clip_whole() -> None:
+    # The trim has nothing to cut against (silence_bounds says (0, 0)); finalize keeps it.
+    assert pp.finalize(np.zeros(100), sr=SR, target_sr=SR).shape == (100,)
 
 
 # --------------------------------------------------------------------------------- fades
@@ -222,7 +231,7 @@ def test_finalize_cuts_room_tone_only_when_asked() -> None:
     assert kept.size >= 0.95 * y.size
     assert cut.size <= 0.6 * SR + 0.2 * SR
     assert cut[0] == 0.0 and cut[-1] == 0.0  # still faded
-    assert pp.measure(cut, sr=SR)[0] == pytest.approx(pp.DEFAULT_LUFS, abs=0.5)
+    assert pp.measure(cut, sr=SR)[0] == pytest.approx(DEFAULT_LOUDNESS_LUFS, abs=0.5)
 
 
 @settings(max_examples=40, deadline=None)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from conftest import make_tiny_onnx
 from mockingbot.errors import ModelError
-from mockingbot.export.protowire import content_hash, read_model_summary
+from mockingbot.runtime.protowire import content_hash, read_model_summary
 
 onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402

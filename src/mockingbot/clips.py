@@ -10,6 +10,10 @@ Contents:
 - Level: :func:`remove_dc`, :func:`normalize_peak`.
 - Finding sound: :func:`energy_envelope`, :func:`trim_silence`, :func:`silence_bounds`,
   :func:`call_bounds`, :func:`split_calls`.
+
+:func:`remove_dc` and :func:`silence_bounds` serve the runtime's post-processing too
+(generated sounds are trimmed sample by sample, ``per_sample=True``): one implementation of
+each, one sign convention (a trim threshold is dB relative to the peak, negative).
 - Fixed length: :func:`energetic_offset`, :func:`fit_window`.
 
 Placement choice: a call shorter than the window starts at sample 0 and is followed by zeros.
@@ -21,7 +25,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .defaults import TRIM_THRESHOLD_DB
 from .errors import ParameterError
+from .validation import as_float, as_int
 
 __all__ = [
     "CALL_TOP_DB",
@@ -39,7 +45,7 @@ __all__ = [
     "SPLIT_MARGIN_DB",
     "SPLIT_SNR_DB",
     "SPLIT_TOP_DB",
-    "TRIM_TOP_DB",
+    "TRIM_THRESHOLD_DB",
     "call_bounds",
     "call_span",
     "energetic_offset",
@@ -69,10 +75,6 @@ CLIP_PEAK_DBFS = -1.0
 ENVELOPE_FRAME_S = 0.02
 ENVELOPE_HOP_S = 0.01
 ENVELOPE_SMOOTH_S = 0.05
-
-#: :func:`trim_silence`: everything more than this many dB below the loudest frame at the
-#: start and end counts as silence.
-TRIM_TOP_DB = 50.0
 
 #: :func:`call_bounds` thresholds. A call starts where the envelope rises above the "on"
 #: level and ends where it falls below "on - SPLIT_HYSTERESIS_DB" (hysteresis keeps a call
@@ -121,9 +123,7 @@ def _valid_audio(y: np.ndarray, name: str = "y") -> np.ndarray:
 
 
 def _valid_sr(sr: int) -> int:
-    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
-        raise ParameterError(f"sr must be a positive integer, got {sr!r}")
-    return int(sr)
+    return as_int("sr", sr, low=1)
 
 
 def _samples(seconds: float, sr: int, *, minimum: int = 0) -> int:
@@ -171,8 +171,7 @@ def normalize_peak(y: np.ndarray, *, peak_dbfs: float = CLIP_PEAK_DBFS) -> np.nd
         1.0
     """
     y = _valid_audio(y)
-    if not (isinstance(peak_dbfs, (int, float)) and np.isfinite(peak_dbfs) and peak_dbfs <= 0):
-        raise ParameterError(f"peak_dbfs must be a finite level ≤ 0 dBFS, got {peak_dbfs!r}")
+    peak_dbfs = as_float("peak_dbfs", peak_dbfs, high=0.0)
     peak = float(np.max(np.abs(y))) if y.size else 0.0
     if peak == 0.0:
         return y.copy()
@@ -226,30 +225,35 @@ def trim_silence(
     y: np.ndarray,
     *,
     sr: int,
-    top_db: float = TRIM_TOP_DB,
+    threshold_db: float = TRIM_THRESHOLD_DB,
     pre_roll_s: float = PRE_ROLL_S,
     post_roll_s: float = POST_ROLL_S,
+    per_sample: bool = False,
 ) -> np.ndarray:
-    """Cut leading and trailing parts quieter than ``top_db`` below the loudest frame.
+    """Cut leading and trailing parts more than ``-threshold_db`` dB below the peak.
 
-    Args:
-        y: audio, shape [samples].
-        sr: sample rate in Hz.
-        top_db: how far below the peak frame counts as silence (dB, > 0).
-        pre_roll_s: context kept before the first loud frame, seconds.
-        post_roll_s: context kept after the last loud frame, seconds.
+    Args: as :func:`silence_bounds`.
 
     Returns:
-        the trimmed audio (a copy); empty if ``y`` is empty or digital silence.
+        the trimmed audio (a copy); empty if ``y`` is empty or digital silence (there is no
+        sound to keep).
 
     Examples:
         >>> sr = 8000
         >>> y = np.concatenate([np.zeros(sr), np.ones(sr // 2) * 0.5, np.zeros(sr)])
         >>> 0.5 <= trim_silence(y, sr=sr).size / sr < 0.6
         True
+        >>> y = np.r_[np.zeros(800), np.ones(100), np.zeros(800)]
+        >>> trim_silence(y, sr=8000, pre_roll_s=0, post_roll_s=0, per_sample=True).shape
+        (100,)
     """
     start, end = silence_bounds(
-        y, sr=sr, top_db=top_db, pre_roll_s=pre_roll_s, post_roll_s=post_roll_s
+        y,
+        sr=sr,
+        threshold_db=threshold_db,
+        pre_roll_s=pre_roll_s,
+        post_roll_s=post_roll_s,
+        per_sample=per_sample,
     )
     return np.asarray(y)[start:end].copy()
 
@@ -258,18 +262,40 @@ def silence_bounds(
     y: np.ndarray,
     *,
     sr: int,
-    top_db: float = TRIM_TOP_DB,
+    threshold_db: float = TRIM_THRESHOLD_DB,
     pre_roll_s: float = PRE_ROLL_S,
     post_roll_s: float = POST_ROLL_S,
+    per_sample: bool = False,
 ) -> tuple[int, int]:
-    """``(start, end)`` sample indices :func:`trim_silence` keeps (``(0, 0)`` for silence)."""
+    """``(start, end)`` sample indices :func:`trim_silence` keeps; ``(0, 0)`` for no sound.
+
+    Args:
+        y: audio, shape [samples].
+        sr: sample rate in Hz.
+        threshold_db: where silence starts, in dB relative to the peak (≤ 0; -50 keeps
+            everything within 50 dB of it).
+        pre_roll_s: context kept before the first loud frame or sample, seconds.
+        post_roll_s: context kept after the last loud frame or sample, seconds.
+        per_sample: compare each sample's magnitude with the peak sample (generated sounds:
+            the cut lands exactly where the fades go) instead of each 20-ms frame's power
+            with the loudest frame's (recordings: a click in the room tone is not a call).
+
+    Returns:
+        ``(0, 0)`` when ``y`` is empty or digital silence: the one empty-input answer; a
+        caller that wants silence kept whole (the pack's ``finalize``) checks for it.
+    """
     y = _valid_audio(y)
-    if not top_db > 0:
-        raise ParameterError(f"top_db must be > 0 dB, got {top_db!r}")
-    env, frame, hop = energy_envelope(y, sr=sr, smooth_s=0.0)
-    if env.size == 0 or not np.any(y):
+    sr = _valid_sr(sr)
+    threshold_db = as_float("threshold_db", threshold_db, high=0.0)
+    if y.size == 0 or not np.any(y):
         return 0, 0
-    loud = np.flatnonzero(env >= env.max() - top_db)
+    if per_sample:
+        a = np.abs(y)
+        loud = np.flatnonzero(a >= a.max() * 10.0 ** (threshold_db / 20.0))
+        frame = hop = 1
+    else:
+        env, frame, hop = energy_envelope(y, sr=sr, smooth_s=0.0)
+        loud = np.flatnonzero(env >= env.max() + threshold_db)
     start = max(0, loud[0] * hop - _samples(pre_roll_s, sr))
     end = min(y.size, loud[-1] * hop + frame + _samples(post_roll_s, sr))
     return int(start), int(end)

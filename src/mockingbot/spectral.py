@@ -10,7 +10,14 @@ A frame is ``win_length`` samples, windowed, zero-padded at the end to ``n_fft``
 With ``center=True`` the signal is padded with ``win_length // 2`` zeros at both ends
 so that frame ``m`` is centred on sample ``m * hop_length``.
 
-Contents: :func:`get_window`, :func:`n_frames`, :func:`stft`, :func:`istft`,
+One implementation: :func:`stft` and :func:`istft` are built from :func:`windowed_rfft`,
+:func:`windowed_irfft` and :func:`overlap_add`, and those are what the runtime's phase
+recovery (one clip's STFT on a fixed grid, single-threaded) and the pack thumbnails (frames
+at pixel columns, a symmetric window) call too, so every STFT in the project windows and
+transforms its frames the same way.
+
+Contents: :func:`get_window`, :func:`n_frames`, :func:`frame`, :func:`windowed_rfft`,
+:func:`windowed_irfft`, :func:`overlap_add`, :func:`stft`, :func:`istft`,
 :func:`spectral_convergence`, :func:`mel_filterbank`.
 """
 
@@ -20,27 +27,46 @@ import functools
 
 import numpy as np
 import scipy.fft
-import scipy.signal
 
 from .errors import ParameterError
 
-__all__ = ["get_window", "istft", "mel_filterbank", "n_frames", "spectral_convergence", "stft"]
+__all__ = [
+    "frame",
+    "get_window",
+    "istft",
+    "mel_filterbank",
+    "n_frames",
+    "overlap_add",
+    "spectral_convergence",
+    "stft",
+    "windowed_irfft",
+    "windowed_rfft",
+]
 
 _FFT_WORKERS = -1  # scipy.fft: use every core the process may use
 
 
 @functools.lru_cache(maxsize=32)
-def _window(name: str, length: int) -> np.ndarray:
-    w = scipy.signal.get_window(name, length, fftbins=True).astype(np.float64)
+def _window(name: str, length: int, symmetric: bool) -> np.ndarray:
+    # Imported here, once per window: scipy.signal costs about a second to import, and most
+    # importers of this module (the spec, the thumbnails, the CLI) never build a window.
+    import scipy.signal
+
+    w = scipy.signal.get_window(name, length, fftbins=not symmetric).astype(np.float64)
     w.setflags(write=False)
     return w
 
 
-def get_window(name: str, length: int) -> np.ndarray:
-    """Periodic analysis window ``name`` of ``length`` samples (cached, read-only)."""
+def get_window(name: str, length: int, *, symmetric: bool = False) -> np.ndarray:
+    """Analysis window ``name`` of ``length`` samples (float64, cached, read-only).
+
+    Periodic by default (``fftbins=True``), the window an STFT that is inverted needs: its
+    shifted copies sum to a constant. ``symmetric=True`` gives the filter-design form
+    (``numpy.hanning`` for ``"hann"``), which the thumbnails use: they are never inverted.
+    """
     if length <= 0:
         raise ParameterError(f"window length must be positive, got {length}")
-    return _window(name, int(length))
+    return _window(name, int(length), bool(symmetric))
 
 
 def n_frames(
@@ -91,13 +117,60 @@ def stft(
         y = np.pad(y, pad)
     if y.shape[-1] < win:
         raise ParameterError(f"signal of {y.shape[-1]} samples is shorter than one frame ({win})")
-    frames = np.lib.stride_tricks.sliding_window_view(y, win, axis=-1)[..., ::hop_length, :]
-    w = get_window(window, win).astype(y.dtype, copy=False)
-    return scipy.fft.rfft(frames * w, n=n_fft, axis=-1, workers=_FFT_WORKERS)
+    frames = frame(y, frame_length=win, hop_length=hop_length)
+    return windowed_rfft(frames, get_window(window, win), n_fft=n_fft)
 
 
-def _overlap_add(frames: np.ndarray, hop_length: int) -> np.ndarray:
-    """Sum frames [..., T, L] placed ``hop_length`` apart → signal [..., (T-1)*hop + L]."""
+def frame(y: np.ndarray, *, frame_length: int, hop_length: int) -> np.ndarray:
+    """Frames [..., T, frame_length] of ``y`` [..., samples], ``hop_length`` apart (a view).
+
+    Only whole frames: T = 1 + (samples − frame_length) // hop_length.
+    """
+    view = np.lib.stride_tricks.sliding_window_view(y, frame_length, axis=-1)
+    return view[..., ::hop_length, :]
+
+
+def windowed_rfft(
+    frames: np.ndarray, window: np.ndarray, *, n_fft: int, workers: int | None = _FFT_WORKERS
+) -> np.ndarray:
+    """The analysis step of an STFT: ``rfft(frames · window)``, zero-padded to ``n_fft``.
+
+    Args:
+        frames: real frames [..., T, L] (from :func:`frame`, or cut some other way).
+        window: [L]; cast to the frames' dtype, so float32 frames stay float32.
+        n_fft: FFT length ≥ L.
+        workers: scipy.fft threads; the phase recovery passes 1 (it threads per clip).
+            Results do not depend on it.
+
+    Returns:
+        complex [..., T, n_fft // 2 + 1].
+    """
+    w = window.astype(frames.dtype, copy=False)
+    return scipy.fft.rfft(frames * w, n=n_fft, axis=-1, workers=workers)
+
+
+def windowed_irfft(
+    D: np.ndarray, window: np.ndarray, *, n_fft: int, workers: int | None = _FFT_WORKERS
+) -> np.ndarray:
+    """The synthesis step of an ISTFT: ``irfft(D)`` cut to the window's length, windowed.
+
+    Args:
+        D: complex STFT [..., T, n_fft // 2 + 1].
+        window: [L] with L ≤ n_fft; cast to the frames' dtype (float32 for complex64 ``D``).
+
+    Returns:
+        real frames [..., T, L], ready for :func:`overlap_add`.
+    """
+    frames = scipy.fft.irfft(D, n=n_fft, axis=-1, workers=workers)[..., : window.shape[-1]]
+    return frames * window.astype(frames.dtype, copy=False)
+
+
+def overlap_add(frames: np.ndarray, hop_length: int) -> np.ndarray:
+    """Sum frames [..., T, L] placed ``hop_length`` apart → signal [..., (T-1)*hop + L].
+
+    Adds one hop-sized chunk of every frame at a time (``ceil(L / hop)`` vectorised adds
+    instead of T), in the frames' dtype.
+    """
     T, L = frames.shape[-2], frames.shape[-1]
     r = -(-L // hop_length)  # chunks per frame
     if r * hop_length != L:
@@ -114,7 +187,7 @@ def _overlap_add(frames: np.ndarray, hop_length: int) -> np.ndarray:
 @functools.lru_cache(maxsize=32)
 def _window_sumsquare(window: str, win: int, hop_length: int, frames: int) -> np.ndarray:
     w2 = get_window(window, win) ** 2
-    ws = _overlap_add(np.broadcast_to(w2, (frames, win)).copy(), hop_length)
+    ws = overlap_add(np.broadcast_to(w2, (frames, win)).copy(), hop_length)
     ws.setflags(write=False)
     return ws
 
@@ -140,9 +213,7 @@ def istft(
     """
     win = n_fft if win_length is None else int(win_length)
     D = np.asarray(D)
-    frames = scipy.fft.irfft(D, n=n_fft, axis=-1, workers=_FFT_WORKERS)[..., :win]
-    w = get_window(window, win).astype(frames.dtype, copy=False)
-    y = _overlap_add(frames * w, hop_length)
+    y = overlap_add(windowed_irfft(D, get_window(window, win), n_fft=n_fft), hop_length)
     ws = _window_sumsquare(window, win, hop_length, D.shape[-2])
     tiny = np.finfo(np.float32).tiny * 1e3
     y = y / np.where(ws > tiny, ws, 1.0).astype(y.dtype)

@@ -2,7 +2,8 @@
 
 ``mbot godot install PROJECT_DIR`` copies the addon to ``PROJECT_DIR/addons/mockingbot`` and
 enables it in ``project.godot``; ``--pack DIR`` also copies a pack made by ``mbot render-pack``
-to ``PROJECT_DIR/packs/<name>``. The work is done by :func:`mockingbot.godot_project.install`.
+to ``PROJECT_DIR/packs/<name>``. The work is done by
+:func:`mockingbot.runtime.godot_install.install`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from pathlib import Path
 import typer
 
 from ..errors import MockingBotError
-from ..godot_project import DEFAULT_PACKS_FOLDER, InstallReport, addon_source_dir, install
+from ..runtime.godot_install import DEFAULT_PACKS_FOLDER, InstallReport, install
+from ..runtime.godot_project import addon_source_dir
 from ._output import console, fail, print_json, warn
 
 __all__ = ["addon_path_command", "install_command", "register"]

@@ -1,6 +1,6 @@
 """``mbot info``: show what an exported ONNX generator says about itself.
 
-Runtime-only: reads the file with :func:`mockingbot.export.info.model_info` (no TensorFlow,
+Runtime-only: reads the file with :func:`mockingbot.runtime.onnx_info.model_info` (no TensorFlow,
 no ``onnx`` package, no inference session).
 """
 
@@ -150,7 +150,7 @@ def info(
     as_json: bool = typer.Option(False, "--json", help="Print everything as JSON."),
 ) -> None:
     """Show a model's metadata, spectrogram spec, inputs/output (kind and shapes), opset, size."""
-    from mockingbot.export.info import model_info
+    from mockingbot.runtime.onnx_info import model_info
 
     facts = model_info(model)
     if as_json:

@@ -22,12 +22,13 @@ import zlib
 
 import numpy as np
 
+from mockingbot.defaults import AUDIO_FORMATS
 from mockingbot.errors import ParameterError
 
 __all__ = ["FORMATS", "encode", "encode_ogg", "encode_wav", "ogg_crc32", "ogg_set_serial"]
 
-#: Output formats: name → file extension.
-FORMATS: dict[str, str] = {"wav": ".wav", "ogg": ".ogg"}
+#: Output formats (:data:`mockingbot.defaults.AUDIO_FORMATS`): name → file extension.
+FORMATS: dict[str, str] = {name: f".{name}" for name in AUDIO_FORMATS}
 
 _OGG_CAPTURE = b"OggS"
 _OGG_HEADER = 27  # fixed part of a page header, before the segment table

@@ -23,7 +23,7 @@ or a row's position in the batch (measured on onnxruntime 1.23: 1, 2 and 4 threa
 of 1, 7, 32, 64). The pack tests re-check it end to end, because byte-identical packs rely
 on it.
 
-Contents: :class:`GeneratorModel`, :func:`default_model_path`, :func:`default_threads`.
+Contents: :class:`GeneratorModel`, :func:`default_model_path`, :func:`declared_signature`.
 """
 
 from __future__ import annotations
@@ -42,19 +42,16 @@ from mockingbot.model_meta import ModelMeta
 from mockingbot.spec import SpectrogramSpec
 
 from .preflight import check_model_file
+from .threads import default_threads
 
 __all__ = [
     "AUDIO_ROWS_PER_RUN",
-    "MAX_DEFAULT_THREADS",
     "SPECTROGRAM_ROWS_PER_RUN",
     "GeneratorModel",
     "declared_signature",
     "default_model_path",
-    "default_threads",
 ]
 
-#: Upper bound on the default intra-op thread count: small generators stop scaling beyond it.
-MAX_DEFAULT_THREADS = 4
 #: A waveform model runs at most this many sounds per onnxruntime call. Its intermediates
 #: are full-rate [rows, clip_samples, harmonics or bands] tensors (≈ 15 MB per sound at the
 #: default spec), and onnxruntime's arena keeps the largest it ever needed: 32 rows per call
@@ -76,15 +73,6 @@ def default_model_path() -> Path:
     if not _DEFAULT_MODEL.is_file():
         raise ModelError("no default model is installed; pass --model PATH")
     return _DEFAULT_MODEL
-
-
-def default_threads() -> int:
-    """Intra-op threads for inference: the cores this process may use, at most 4."""
-    try:
-        n = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        n = os.cpu_count() or 1
-    return max(1, min(n, MAX_DEFAULT_THREADS))
 
 
 def _session_options(threads: int):
@@ -125,7 +113,7 @@ class _DeclaredSignature:
     """The inputs and outputs an ONNX file declares, with a session's accessors.
 
     Lets :meth:`GeneratorModel._check_signature` judge a file from its bytes
-    (:class:`~mockingbot.export.protowire.ModelSummary`) before any session exists, and lets
+    (:class:`~mockingbot.runtime.protowire.ModelSummary`) before any session exists, and lets
     ``mbot info`` say the same line ``render-pack`` would refuse a model with.
     """
 
@@ -174,8 +162,9 @@ class GeneratorModel:
 
         Args:
             path: an ONNX file exported by ``mbot export``; ``None`` for the shipped model.
-            threads: intra-op threads (default :func:`default_threads`). Results do not
-                depend on it; only speed does.
+            threads: intra-op threads (default
+                :func:`~mockingbot.runtime.threads.default_threads`). Results do not depend
+                on it; only speed does.
 
         Raises:
             ModelError: the file is missing, hostile or not ONNX

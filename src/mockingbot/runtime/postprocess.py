@@ -6,8 +6,9 @@ start on their first sample, never click, sit at a predictable loudness below a 
 ceiling, at the engine's mixing rate. Each stage is a pure function (signal first, every
 other argument keyword-only, a new array back, no I/O):
 
-- :func:`remove_dc` — subtract the mean (a DC offset wastes headroom and clicks at cuts).
-- :func:`trim_silence` — cut leading and trailing silence, relative to the clip's peak.
+- DC removal and the silence trim are the data pipeline's own
+  (:func:`mockingbot.clips.remove_dc`, :func:`mockingbot.clips.silence_bounds` sample by
+  sample): one implementation of each, called from :func:`finalize`.
 - :func:`cut_room_tone` — for models that learnt whole recordings: keep only the calls, as
   the ``"call"`` data context cuts them (:func:`mockingbot.clips.call_span`).
 - :func:`change_size` — a play-back-rate change for bigger (lower) or smaller (higher)
@@ -20,14 +21,8 @@ other argument keyword-only, a new array back, no I/O):
 - :func:`to_pcm16` — float → 16-bit PCM by rounding (no dither, see its docstring).
 - :func:`finalize` — the composition the pack writer calls, in the order documented there.
 
-Loudness: the K-weighting filters come from a cached ``pyloudnorm.Meter`` per sample rate
-(building it designs the filters), and the block gating of BS.1770-4 is computed with
-vectorised numpy instead of pyloudnorm's per-block Python loop: the same numbers (tested to
-1e-6 LU against ``pyloudnorm.Meter.integrated_loudness``) at about a third of the cost,
-which matters because a pack measures every sound twice. Clips shorter than one 400 ms
-gating block (which pyloudnorm refuses) are measured as a seamless loop of themselves: a
-tiled clip has the clip's own mean square, whereas zero padding would understate a 100 ms
-sound by 6 dB.
+Loudness is measured by :func:`mockingbot.runtime.loudness.integrated_loudness` (BS.1770-4,
+the same numbers as pyloudnorm, vectorised; short clips measured as a loop of themselves).
 
 Everything is deterministic (no randomness at all) and total: silence stays silence, and no
 stage produces NaN.
@@ -35,59 +30,44 @@ stage produces NaN.
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
-import scipy.signal
 
-from mockingbot.clips import call_span
+from mockingbot.clips import call_span, remove_dc, silence_bounds
+from mockingbot.defaults import (
+    DEFAULT_LOUDNESS_LUFS,
+    FADE_MS,
+    LOUDNESS_LUFS_LIMITS,
+    PEAK_CEILING_DBFS,
+    PEAK_CEILING_DBFS_LIMITS,
+    SIZE_LIMITS,
+)
 from mockingbot.errors import ParameterError
+from mockingbot.validation import as_float, as_int
+
+from .loudness import integrated_loudness
 
 __all__ = [
-    "DEFAULT_FADE_MS",
-    "DEFAULT_LUFS",
-    "DEFAULT_PEAK_DBFS",
-    "SIZE_RANGE",
-    "TRIM_THRESHOLD_DB",
     "apply_fades",
     "change_size",
     "cut_room_tone",
     "finalize",
     "measure",
     "normalize_loudness",
-    "remove_dc",
     "resample",
     "to_pcm16",
-    "trim_silence",
 ]
 
-#: Integrated loudness target (LUFS): a common level for game sound effects.
-DEFAULT_LUFS = -18.0
-#: Sample-peak ceiling (dBFS) applied after loudness normalisation; it wins over the target.
-DEFAULT_PEAK_DBFS = -1.0
-#: Fade-in and fade-out length (ms): long enough to hide any cut, short enough to keep attacks.
-DEFAULT_FADE_MS = 10.0
-#: Samples quieter than this, relative to the clip's peak (dB), count as silence at the ends.
-#: −50 dB below the peak is inaudible in a game mix once the fades are applied.
-TRIM_THRESHOLD_DB = -50.0
-#: Creature sizes accepted by :func:`change_size` (play-back-rate factors): two octaves each way.
-SIZE_RANGE = (0.25, 4.0)
-#: Accepted loudness targets (LUFS) and peak ceilings (dBFS).
-LUFS_RANGE = (-70.0, 0.0)
-PEAK_DBFS_RANGE = (-60.0, 0.0)
+# Defaults and limits (loudness target, peak ceiling, fade length, creature sizes) are
+# mockingbot.defaults': one home, shared with the CLI and the pack renderer.
+SIZE_RANGE = SIZE_LIMITS  # moved to defaults.SIZE_LIMITS (#14); kept for tests/test_latents.py
 #: soxr quality preset: "HQ" (20-bit, ~0.3 ms for 2 s at 8 kHz → 48 kHz) is transparent here.
 RESAMPLE_QUALITY = "HQ"
 
 _PCM16_SCALE = 32768.0
 #: The peak ceiling is met with one 16-bit step to spare, so rounding to PCM cannot exceed it.
 _CEILING_MARGIN = 1.0 / _PCM16_SCALE
-#: ITU-R BS.1770-4 gating: 400 ms blocks, 75 % overlap, −70 LUFS absolute, −10 LU relative.
-_BLOCK_S = 0.400
-_OVERLAP = 0.75
-_ABS_GATE_LUFS = -70.0
-_REL_GATE_LU = -10.0
-_LOUDNESS_OFFSET = -0.691
 
 
 # ---------------------------------------------------------------------------------------------
@@ -108,18 +88,12 @@ def _audio(y: object, name: str = "y") -> np.ndarray:
 
 
 def _rate(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ParameterError(f"{name} must be a positive integer (Hz), got {value!r}")
-    return int(value)
+    """A sample rate in Hz: a positive integer."""
+    return as_int(name, value, low=1)
 
 
 def _number(value: object, name: str, lo: float, hi: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ParameterError(f"{name} must be a number, got {value!r}")
-    value = float(value)
-    if not (math.isfinite(value) and lo <= value <= hi):
-        raise ParameterError(f"{name} must be between {lo:g} and {hi:g}, got {value!r}")
-    return value
+    return as_float(name, value, low=lo, high=hi)
 
 
 def _samples(ms: float, sr: int) -> int:
@@ -130,68 +104,6 @@ def _samples(ms: float, sr: int) -> int:
 # ---------------------------------------------------------------------------------------------
 # Stages
 # ---------------------------------------------------------------------------------------------
-def remove_dc(y: np.ndarray) -> np.ndarray:
-    """Subtract the clip's mean.
-
-    A constant offset wastes headroom, biases the loudness and peak measurements and clicks
-    wherever the sound is cut; the mean is exactly the offset's estimate for a whole clip.
-
-    Args:
-        y: mono audio [samples].
-
-    Returns:
-        float32 [samples] with zero mean (an empty input stays empty).
-
-    Examples:
-        >>> float(abs(remove_dc(np.full(8, 0.5) + np.arange(8) * 0.01).mean())) < 1e-7
-        True
-    """
-    y = _audio(y)
-    if y.size:
-        y = y - y.mean()
-    return y.astype(np.float32)
-
-
-def trim_silence(
-    y: np.ndarray, *, sr: int, threshold_db: float = TRIM_THRESHOLD_DB, margin_ms: float = 10.0
-) -> np.ndarray:
-    """Cut leading and trailing silence.
-
-    A sample counts as sound when ``|y| ≥ peak · 10^(threshold_db / 20)``; everything before
-    the first and after the last such sample goes, except ``margin_ms`` on each side (room
-    for the fades of :func:`apply_fades`, so that they do not eat into the attack).
-
-    Args:
-        y: mono audio [samples].
-        sr: sample rate (Hz), to convert ``margin_ms``.
-        threshold_db: silence threshold relative to the clip's peak, in (−120, 0] dB.
-        margin_ms: samples kept on each side of the sound, ≥ 0.
-
-    Returns:
-        float32 audio. A clip with no sound at all (all zeros) is returned unchanged: there is
-        nothing to trim against.
-
-    Examples:
-        >>> y = np.r_[np.zeros(800), np.ones(100), np.zeros(800)]
-        >>> trim_silence(y, sr=8000, margin_ms=0).shape
-        (100,)
-    """
-    y = _audio(y)
-    sr = _rate(sr, "sr")
-    threshold_db = _number(threshold_db, "threshold_db", -120.0, 0.0)
-    margin = _samples(_number(margin_ms, "margin_ms", 0.0, 10_000.0), sr)
-    return _trim(y, threshold_db, margin).astype(np.float32)
-
-
-def _trim(y: np.ndarray, threshold_db: float, margin: int) -> np.ndarray:
-    a = np.abs(y)
-    peak = a.max() if a.size else 0.0
-    if peak == 0.0:
-        return y
-    loud = np.flatnonzero(a >= peak * 10.0 ** (threshold_db / 20.0))
-    return y[max(0, loud[0] - margin) : min(y.size, loud[-1] + 1 + margin)]
-
-
 def cut_room_tone(y: np.ndarray, *, sr: int) -> np.ndarray:
     """Keep the calls, drop the room tone before the first and after the last.
 
@@ -307,7 +219,8 @@ def change_size(y: np.ndarray, *, sr: int, size: float) -> np.ndarray:
     Args:
         y: mono audio [samples] at ``sr``.
         sr: sample rate (Hz).
-        size: factor in :data:`SIZE_RANGE`; 1 returns the clip unchanged, 2 is an octave down.
+        size: factor within :data:`~mockingbot.defaults.SIZE_LIMITS`; 1 returns the clip
+            unchanged, 2 is an octave down.
 
     Returns:
         float32 audio at ``sr``, about ``len(y) · size`` samples.
@@ -318,67 +231,15 @@ def change_size(y: np.ndarray, *, sr: int, size: float) -> np.ndarray:
     """
     y = _audio(y)
     sr = _rate(sr, "sr")
-    size = _number(size, "size", *SIZE_RANGE)
+    size = _number(size, "size", *SIZE_LIMITS)
     return _resample(y, float(sr), sr * size).astype(np.float32)
 
 
 # ---------------------------------------------------------------------------------------------
 # Loudness
 # ---------------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=16)
-def _k_weighting(sr: int) -> np.ndarray:
-    """BS.1770 K-weighting as second-order sections, from pyloudnorm's filter design."""
-    import pyloudnorm  # imported here: it is only needed once per sample rate
-
-    meter = pyloudnorm.Meter(sr)  # designs the filters (high shelf, then high pass)
-    sections = []
-    for stage in meter._filters.values():
-        b = np.asarray(stage.b, dtype=np.float64) * stage.passband_gain
-        sections.append(scipy.signal.tf2sos(b, np.asarray(stage.a, dtype=np.float64)))
-    return np.concatenate(sections)
-
-
-def _loudness(y: np.ndarray, sr: int) -> float:
-    """Integrated loudness (LUFS) of mono float64 audio, −inf for silence.
-
-    BS.1770-4 exactly as ``pyloudnorm.Meter(sr).integrated_loudness`` computes it (same
-    filters, block bounds and gates), vectorised. Shorter than one gating block: measured as a
-    loop of itself (see the module docstring). If no block passes the absolute gate (−70 LUFS)
-    but the clip is not silent, the ungated K-weighted loudness is returned instead of −inf, so
-    very quiet clips still get a finite, sensible gain.
-    """
-    if y.size == 0 or not np.any(y):
-        return -math.inf
-    block = _BLOCK_S * sr
-    if y.size < block:
-        y = np.tile(y, math.ceil(block / y.size))
-    z = scipy.signal.sosfilt(_k_weighting(sr).copy(), y)  # copy: the cache stays pristine
-    z *= z
-    # pyloudnorm's block count and bounds, with the same floating-point expressions.
-    step = 1.0 - _OVERLAP
-    n_blocks = int(np.round((y.size / sr - _BLOCK_S) / (_BLOCK_S * step))) + 1
-    j = np.arange(n_blocks)
-    lo = (_BLOCK_S * (j * step) * sr).astype(np.int64)
-    hi = (_BLOCK_S * (j * step + 1) * sr).astype(np.int64)
-    # Sums between consecutive bounds (pairwise summation), then block sums from their prefix
-    # sums. The end of the signal is a bound too, so the last segment stops there.
-    bounds = np.unique(np.concatenate([lo, np.minimum(hi, z.size), [z.size]]))
-    prefix = np.concatenate([[0.0], np.cumsum(np.add.reduceat(z, bounds[:-1]))])
-    energy = prefix[np.searchsorted(bounds, np.minimum(hi, z.size))]
-    energy -= prefix[np.searchsorted(bounds, lo)]
-    energy /= block
-    with np.errstate(divide="ignore"):
-        block_lufs = _LOUDNESS_OFFSET + 10.0 * np.log10(energy)
-    gated = energy[block_lufs >= _ABS_GATE_LUFS]
-    if gated.size == 0:
-        return float(_LOUDNESS_OFFSET + 10.0 * np.log10(max(z.mean(), 1e-300)))
-    relative = _LOUDNESS_OFFSET + 10.0 * np.log10(gated.mean()) + _REL_GATE_LU
-    kept = energy[(block_lufs > relative) & (block_lufs > _ABS_GATE_LUFS)]
-    return float(_LOUDNESS_OFFSET + 10.0 * np.log10(kept.mean()))
-
-
 def _normalize(y: np.ndarray, sr: int, lufs: float, peak_dbfs: float) -> np.ndarray:
-    loudness = _loudness(y, sr)
+    loudness = integrated_loudness(y, sr)
     if not math.isfinite(loudness):  # silence: nothing to scale
         return y.copy()
     gain = 10.0 ** ((lufs - loudness) / 20.0)
@@ -392,8 +253,8 @@ def normalize_loudness(
     y: np.ndarray,
     *,
     sr: int,
-    lufs: float = DEFAULT_LUFS,
-    peak_dbfs: float = DEFAULT_PEAK_DBFS,
+    lufs: float = DEFAULT_LOUDNESS_LUFS,
+    peak_dbfs: float = PEAK_CEILING_DBFS,
 ) -> np.ndarray:
     """Scale to an integrated loudness, then enforce a sample-peak ceiling.
 
@@ -406,8 +267,8 @@ def normalize_loudness(
     Args:
         y: mono audio [samples].
         sr: sample rate (Hz).
-        lufs: loudness target in LUFS, within ``LUFS_RANGE``.
-        peak_dbfs: sample-peak ceiling in dBFS, within ``PEAK_DBFS_RANGE``.
+        lufs: loudness target in LUFS, within ``defaults.LOUDNESS_LUFS_LIMITS``.
+        peak_dbfs: sample-peak ceiling in dBFS, within ``defaults.PEAK_CEILING_DBFS_LIMITS``.
 
     Returns:
         float32 audio, same length. Silence is returned unchanged. Clips shorter than 400 ms
@@ -421,8 +282,8 @@ def normalize_loudness(
     """
     y = _audio(y)
     sr = _rate(sr, "sr")
-    lufs = _number(lufs, "lufs", *LUFS_RANGE)
-    peak_dbfs = _number(peak_dbfs, "peak_dbfs", *PEAK_DBFS_RANGE)
+    lufs = _number(lufs, "lufs", *LOUDNESS_LUFS_LIMITS)
+    peak_dbfs = _number(peak_dbfs, "peak_dbfs", *PEAK_CEILING_DBFS_LIMITS)
     return _normalize(y, sr, lufs, peak_dbfs).astype(np.float32)
 
 
@@ -444,7 +305,7 @@ def measure(y: np.ndarray, *, sr: int) -> tuple[float, float]:
     sr = _rate(sr, "sr")
     peak = float(np.abs(y).max()) if y.size else 0.0
     peak_dbfs = 20.0 * math.log10(peak) if peak > 0.0 else -math.inf
-    return _loudness(y, sr), peak_dbfs
+    return integrated_loudness(y, sr), peak_dbfs
 
 
 def to_pcm16(y: np.ndarray) -> np.ndarray:
@@ -478,21 +339,24 @@ def finalize(
     sr: int,
     target_sr: int,
     size: float = 1.0,
-    lufs: float = DEFAULT_LUFS,
-    peak_dbfs: float = DEFAULT_PEAK_DBFS,
-    fade_ms: float = DEFAULT_FADE_MS,
+    lufs: float = DEFAULT_LOUDNESS_LUFS,
+    peak_dbfs: float = PEAK_CEILING_DBFS,
+    fade_ms: float = FADE_MS,
     cut_calls: bool = False,
 ) -> np.ndarray:
     """Raw generated clip → game-ready float audio at the engine's rate.
 
     Order, and why:
 
-    1. :func:`remove_dc` on the whole clip, first: an offset would make silence look loud
-       to the trimmer and bias every later measurement. Then, with ``cut_calls``,
-       :func:`cut_room_tone` (before the trim, which would keep room tone above its
-       threshold).
-    2. :func:`trim_silence` (threshold :data:`TRIM_THRESHOLD_DB`, keeping ``fade_ms`` on
-       each side for the fades): before resampling, so less audio is resampled.
+    1. :func:`~mockingbot.clips.remove_dc` on the whole clip, first: an offset would make
+       silence look loud to the trimmer and bias every later measurement. Then, with
+       ``cut_calls``, :func:`cut_room_tone` (before the trim, which would keep room tone
+       above its threshold).
+    2. Trim leading and trailing silence sample by sample
+       (:func:`~mockingbot.clips.silence_bounds`, threshold
+       :data:`~mockingbot.defaults.TRIM_THRESHOLD_DB`, keeping ``fade_ms`` on each side for
+       the fades): before resampling, so less audio is resampled. A clip of digital silence
+       is kept whole (silence in, silence of the same length out).
     3. :func:`change_size` and :func:`resample` as ONE soxr conversion from ``sr`` to
        ``target_sr · size`` (identical to resampling to ``sr · size`` and then from ``sr`` to
        ``target_sr``, with one filter pass instead of two).
@@ -505,7 +369,8 @@ def finalize(
         y: raw mono audio [samples] at ``sr`` (e.g. one clip from phase retrieval).
         sr: its sample rate (Hz).
         target_sr: the output rate (Hz), e.g. 48000 for most engines, or ``sr`` to keep it.
-        size: creature size for :func:`change_size`, within :data:`SIZE_RANGE`.
+        size: creature size for :func:`change_size`, within
+            :data:`~mockingbot.defaults.SIZE_LIMITS`.
         lufs: loudness target (LUFS).
         peak_dbfs: sample-peak ceiling (dBFS), wins over ``lufs``.
         fade_ms: fade-in and fade-out length (ms), ≥ 0.
@@ -527,16 +392,18 @@ def finalize(
     y = _audio(y)
     sr = _rate(sr, "sr")
     target_sr = _rate(target_sr, "target_sr")
-    size = _number(size, "size", *SIZE_RANGE)
-    lufs = _number(lufs, "lufs", *LUFS_RANGE)
-    peak_dbfs = _number(peak_dbfs, "peak_dbfs", *PEAK_DBFS_RANGE)
+    size = _number(size, "size", *SIZE_LIMITS)
+    lufs = _number(lufs, "lufs", *LOUDNESS_LUFS_LIMITS)
+    peak_dbfs = _number(peak_dbfs, "peak_dbfs", *PEAK_CEILING_DBFS_LIMITS)
     fade_ms = _number(fade_ms, "fade_ms", 0.0, 10_000.0)
 
-    if y.size:
-        y = y - y.mean()
+    y = remove_dc(y)
     if cut_calls:
         y = _cut(y, sr)
-    y = _trim(y, TRIM_THRESHOLD_DB, _samples(fade_ms, sr))
+    m = fade_ms / 1000.0  # threshold: the default, defaults.TRIM_THRESHOLD_DB
+    start, end = silence_bounds(y, sr=sr, pre_roll_s=m, post_roll_s=m, per_sample=True)
+    if end > start:  # (0, 0): digital silence, nothing to trim against
+        y = y[start:end]
     y = _resample(y, float(sr), float(target_sr) * size)
     n_fade = _samples(fade_ms, target_sr)
     y = _fade(y, n_fade, n_fade)

@@ -9,7 +9,7 @@ damaged file must be refused before that, with one line that names the problem:
   few MiB (the shipped one 5.2 MiB), so a file of gigabytes is the wrong file, and reading it
   would only exhaust memory;
 - bytes that are not an ONNX ``ModelProto`` (read with the pure-Python wire reader
-  :mod:`mockingbot.export.protowire`, no session, no ``onnx`` package);
+  :mod:`mockingbot.runtime.protowire`, no session, no ``onnx`` package);
 - external-data ``location`` entries that are absolute, contain ``..`` or resolve (through
   symlinks) outside the model's folder (``../../etc/passwd``), or name files that are missing.
 
@@ -26,7 +26,7 @@ import os
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from mockingbot.errors import ModelError
-from mockingbot.export.protowire import ModelSummary, read_model_summary
+from mockingbot.runtime.protowire import ModelSummary, read_model_summary
 
 __all__ = ["MAX_MODEL_BYTES", "check_model_file"]
 

@@ -15,14 +15,13 @@ Contents: :func:`spectrogram_image`, :func:`thumbnail_png`, :func:`contact_sheet
 
 from __future__ import annotations
 
-import functools
 import io
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import scipy.fft
 
+from mockingbot import spectral
 from mockingbot.errors import ParameterError
 
 __all__ = [
@@ -72,11 +71,6 @@ def _palette() -> list[int]:
 _PALETTE = _palette()
 
 
-@functools.lru_cache(maxsize=8)
-def _hann(n: int) -> np.ndarray:
-    return np.hanning(n).astype(np.float32)
-
-
 def spectrogram_image(
     y: np.ndarray,
     *,
@@ -109,7 +103,9 @@ def spectrogram_image(
         y = np.pad(y, (0, n_fft - y.size))
     starts = np.linspace(0, y.size - n_fft, width).round().astype(np.int64)
     frames = y[starts[:, None] + np.arange(n_fft)[None, :]]
-    S = np.abs(scipy.fft.rfft(frames * _hann(n_fft), axis=-1))  # [width, bins]
+    # A symmetric Hann window: the picture is never inverted back to audio.
+    window = spectral.get_window("hann", n_fft, symmetric=True)
+    S = np.abs(spectral.windowed_rfft(frames, window, n_fft=n_fft, workers=1))  # [width, bins]
     top_hz = min(float(max_hz), sr / 2.0)
     # Each row takes the strongest bin in its band (keeps thin harmonics visible when shrunk);
     # a band narrower than one bin repeats the bin it falls in.
