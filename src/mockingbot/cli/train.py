@@ -138,8 +138,9 @@ def train(
     if batch_size is not None and batch_size <= 0:
         fail(f"--batch-size must be positive, got {batch_size}")
 
-    from mockingbot.trainer import run as runs
     from mockingbot.trainer.config import TrainConfig, resolve_config
+    from mockingbot.trainer.run import train as train_run
+    from mockingbot.trainer.rundir import is_run_dir, prepare_run_dir, read_run
 
     if resume and init_from is not None:
         fail("--init-from starts a new run; it cannot be combined with --resume")
@@ -155,7 +156,7 @@ def train(
         overrides = _merge_overrides(
             overrides, {"spec": {"preset": rung}, "data": {"rate_choice": "--sample-rate"}}
         )
-    if init_from is not None and not (runs.is_run_dir(init_from) or init_from.is_file()):
+    if init_from is not None and not (is_run_dir(init_from) or init_from.is_file()):
         fail(
             f"--init-from {init_from} is neither a MockingBot run folder (no config.json of "
             "ours) nor a training state file"
@@ -165,8 +166,8 @@ def train(
             out, data_dir = data_dir, None  # `mbot train --resume RUN_DIR`
         if out is None:
             fail("--resume needs the run folder: mbot train --resume RUN_DIR")
-        runs.prepare_run_dir(out, resume=True, force=False)
-        cfg, info = runs.read_run(out)
+        prepare_run_dir(out, resume=True, force=False)
+        cfg, info = read_run(out)
         if config is not None:
             fail("--config cannot change a run being resumed; start a new run instead")
         if overrides:
@@ -200,7 +201,7 @@ def train(
             meta[key] = value
 
     if not resume:
-        runs.prepare_run_dir(out, resume=False, force=force)
+        prepare_run_dir(out, resume=False, force=force)
     rate_note = f" ({cfg.data.rate_choice})" if cfg.data.rate_choice else ""
     err_console.print(
         f"mbot train preset={cfg.name} sample_rate={cfg.spec.sr}{rate_note} "
@@ -210,7 +211,7 @@ def train(
         highlight=False,
     )
     with progress() as bar:
-        result = runs.train(
+        result = train_run(
             out,
             cfg=cfg,
             data_dir=Path(data_dir),
