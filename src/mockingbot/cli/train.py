@@ -60,7 +60,7 @@ def _data_rate(data_dir: Path) -> tuple[int, str]:
     44.1 kHz files upsampled from 8 kHz trains at 8 kHz, not at four times the cost.
     """
     from ..bandwidth import choose_rate, measure_files
-    from ..dataset import scan_audio_files
+    from ..datascan import scan_audio_files
 
     with progress(transient=True) as bar:
         task = bar.add_task("measuring bandwidth", total=None, rate="", status="")

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..dataset import group_of, scan_audio_files
+from ..datascan import group_of, scan_audio_files
 from ..errors import DataError, PackError, ParameterError
 from ..fileio import atomic_path
 from . import features, metrics
@@ -167,7 +167,7 @@ def generated_files(folder: Path) -> list[Path]:
 
     A pack folder (one with ``manifest.json``) lists its sounds in ``"sounds"[].file``,
     relative to the folder; otherwise every audio file under ``folder`` counts
-    (:func:`mockingbot.dataset.scan_audio_files`: recursive, hidden and temporary files
+    (:func:`mockingbot.datascan.scan_audio_files`: recursive, hidden and temporary files
     excluded).
 
     Raises:
@@ -195,7 +195,7 @@ def generated_files(folder: Path) -> list[Path]:
 
 
 def reference_files(folder: Path) -> list[Path]:
-    """Every audio file under a reference data folder (:func:`mockingbot.dataset.scan_audio_files`).
+    """Every audio file under a reference data folder (:func:`~.datascan.scan_audio_files`).
 
     Raises:
         DataError: ``folder`` is missing or not a folder.
@@ -347,7 +347,7 @@ def evaluate(
         generated: a pack folder (its ``manifest.json`` lists the sounds) or any folder of
             audio files.
         reference: the data folder (e.g. the training data); audio found recursively.
-            Recording groups (cats) come from :func:`mockingbot.dataset.group_of`.
+            Recording groups (cats) come from :func:`mockingbot.datascan.group_of`.
         seed: seeds every random choice; the same inputs and seed give the same numbers.
         floor_repeats: random reference splits averaged for the real-vs-real floors.
         on_progress: called as ``on_progress(stage, done, total)`` with stages
