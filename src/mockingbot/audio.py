@@ -50,7 +50,8 @@ import soundfile as sf
 
 from .audioformat import error_text, fail_open, quiet_decoder
 from .clips import remove_dc
-from .errors import AudioLoadError, ParameterError
+from .errors import AudioLoadError
+from .validation import as_float, as_int
 
 __all__ = [
     "BLOCK_SAMPLES",
@@ -306,12 +307,8 @@ def read_audio(
         >>> a.y.dtype, a.info.channels, round(a.peak_dbfs, 1)  # doctest: +SKIP
         (dtype('float32'), 2, -3.2)
     """
-    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
-        raise ParameterError(f"sr must be a positive integer, got {sr!r}")
-    if not (isinstance(min_duration_s, (int, float)) and min_duration_s >= 0):
-        raise ParameterError(f"min_duration_s must be ≥ 0, got {min_duration_s!r}")
-    if not MIN_SAMPLE_RATE <= sr <= MAX_SAMPLE_RATE:
-        raise ParameterError(f"sr must be in {MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE}, got {sr}")
+    sr = as_int("sr", sr, low=MIN_SAMPLE_RATE, high=MAX_SAMPLE_RATE)
+    min_duration_s = as_float("min_duration_s", min_duration_s, low=0.0)
     path = Path(path)
     with quiet_decoder(path), _open(path) as f:
         info = _info_of(path, f)

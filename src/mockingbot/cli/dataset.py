@@ -155,11 +155,13 @@ def inspect(
     """Report what the trainer would get from DIR: formats, levels, clips, rejected files."""
     from ..dataset import CONTEXTS, load_dataset
     from ..spec import PRESETS
+    from ..validation import one_of
 
-    if context not in CONTEXTS:
-        fail(f"--context: unknown context {context!r} (choose from {', '.join(CONTEXTS)})")
-    if preset not in PRESETS:
-        fail(f"--preset: unknown preset {preset!r} (choose from {', '.join(sorted(PRESETS))})")
+    try:
+        one_of("--context", context, CONTEXTS)
+        one_of("--preset", preset, sorted(PRESETS))
+    except MockingBotError as exc:
+        fail(str(exc))
     spec = PRESETS[preset]
     try:
         if json_out:

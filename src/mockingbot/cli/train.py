@@ -125,6 +125,7 @@ def train(
     import os
 
     from ..errors import DataError, ParameterError
+    from ..validation import as_int
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter out
     try:
@@ -133,10 +134,12 @@ def train(
         fail("mbot train needs the train extra: pip install 'mockingbot[train]'")
 
     overrides = _overrides(steps, batch_size, seed, strategy)
-    if steps is not None and steps <= 0:
-        fail(f"--steps must be positive, got {steps}")
-    if batch_size is not None and batch_size <= 0:
-        fail(f"--batch-size must be positive, got {batch_size}")
+    try:
+        for option, value in (("--steps", steps), ("--batch-size", batch_size)):
+            if value is not None:
+                as_int(option, value, low=1)
+    except ParameterError as exc:
+        fail(str(exc))
 
     from mockingbot.trainer.config import TrainConfig, resolve_config
     from mockingbot.trainer.run import train as train_run

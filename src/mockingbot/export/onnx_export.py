@@ -48,6 +48,7 @@ from typing import Any
 
 from mockingbot import __version__
 from mockingbot.errors import MockingBotError, ModelError, ParameterError
+from mockingbot.validation import one_of
 
 from .parity import (
     parity_latents,
@@ -239,8 +240,7 @@ def export_onnx(
     """
     t0 = time.perf_counter()
     say = log or (lambda _msg: None)
-    if precision not in PRECISIONS:
-        raise ParameterError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    one_of("precision", precision, PRECISIONS)
     if name is not None and not name.strip():
         raise ParameterError("--name must not be empty")
     run_dir = Path(run_dir)
