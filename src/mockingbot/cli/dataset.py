@@ -159,9 +159,10 @@ def inspect(
 
     try:
         one_of("--context", context, CONTEXTS)
-        one_of("--preset", preset, sorted(PRESETS))
     except MockingBotError as exc:
         fail(str(exc))
+    if preset not in PRESETS:
+        fail(f"--preset: unknown preset {preset!r} (choose from {', '.join(sorted(PRESETS))})")
     spec = PRESETS[preset]
     try:
         if json_out:
