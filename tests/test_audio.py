@@ -32,7 +32,8 @@ import soundfile as sf
 
 from conftest import TINY_SPEC, synth_meow
 from mockingbot import audio
-from mockingbot.audio import REASONS, AudioInfo, load_audio, probe, read_audio, sniff_audio
+from mockingbot.audio import REASONS, AudioInfo, load_audio, probe, read_audio
+from mockingbot.audioformat import sniff_audio
 from mockingbot.clips import remove_dc
 from mockingbot.errors import AudioLoadError, MockingBotError
 from mockingbot.spectral import spectral_convergence

@@ -140,7 +140,7 @@ def test_init_from_places_weights_by_path_when_a_branch_reorders_them(tmp_path: 
 
     from mockingbot.cli.main import app
     from mockingbot.trainer.loop import GanTrainer
-    from mockingbot.trainer.run import read_run
+    from mockingbot.trainer.rundir import read_run
 
     plain = tmp_path / "plain.toml"
     plain.write_text(tiny_train_toml(steps=4, batch_size=4, checkpoint_every=2, sample_every=100))

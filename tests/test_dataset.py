@@ -23,14 +23,8 @@ from typer.testing import CliRunner
 
 from conftest import TINY_SPEC, synth_meow
 from mockingbot.clips import CLIP_PEAK_DBFS
-from mockingbot.dataset import (
-    AUDIO_EXTENSIONS,
-    Clip,
-    Dataset,
-    group_of,
-    load_dataset,
-    scan_audio_files,
-)
+from mockingbot.datascan import AUDIO_EXTENSIONS, group_of, scan_audio_files
+from mockingbot.dataset import Clip, Dataset, load_dataset
 from mockingbot.errors import AudioLoadError, DataError
 from mockingbot.spec import PRESETS
 

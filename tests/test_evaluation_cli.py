@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from conftest import burst_then_hiss, synth_meow
 from mockingbot.cli.main import app
 from mockingbot.evaluation.report import FLOOR_REPEATS, MIN_CLIPS
+from mockingbot.runtime import pack_format
 
 SR = 8000
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -114,11 +115,26 @@ def test_pack_manifest_decides_which_files_count(folders: dict[str, Path]) -> No
     (pack / "audio").mkdir(parents=True)
     sounds = []
     for i, src in enumerate(sorted(folders["renders"].glob("*.wav"))[:12]):
-        dest = pack / "audio" / f"s{i:03d}.wav"
-        dest.write_bytes(src.read_bytes())
-        sounds.append({"id": f"s{i:03d}", "file": f"audio/s{i:03d}.wav"})
+        entry = pack_format.sound_entry(
+            creature=i, variation=0, audio_format="wav", latent_seed=i, duration_s=1.0,
+            lufs=-18.0, peak_dbfs=-1.0, sha256="0" * 64, phase_sc_db=None,
+        )  # fmt: skip
+        (pack / entry["file"]).write_bytes(src.read_bytes())
+        sounds.append(entry)
     sf.write(pack / "audio" / "stray.wav", synth_meow(seed=99), SR)  # not in the manifest
-    (pack / "manifest.json").write_text(json.dumps({"format": "mockingbot-pack", "sounds": sounds}))
+    creatures = [
+        pack_format.creature_entry(
+            index=i, size=1.0, random_pitch=0.0, random_volume_offset_db=0.0, sounds=[s["id"]]
+        )
+        for i, s in enumerate(sounds)
+    ]
+    manifest = pack_format.build_manifest(
+        name="pack", created_by="test", model={"name": "m", "sha256": "0" * 64,
+        "content_hash": "", "preset": "", "training_steps": 0}, seed=0, arguments={},
+        spec={}, sample_rate=SR, audio_format="wav", loudness_lufs=-18.0, attribution="",
+        creatures=creatures, sounds=sounds,
+    )  # fmt: skip
+    (pack / "manifest.json").write_text(pack_format.dumps(manifest))
     result = _run(
         str(pack),
         "--reference",
@@ -177,6 +193,10 @@ def test_broken_manifest_and_bad_plot_folder_fail_with_one_line(
     pack = tmp_path / "broken"
     pack.mkdir()
     (pack / "manifest.json").write_text("{ not json")
+    assert "manifest" in _one_error_line(_run(str(pack), "--reference", str(folders["data"])))
+    # read by the runtime's reader: a manifest whose sounds point outside the pack is damaged
+    outside = {"format": "mockingbot-pack", "format_version": 1, "sounds": [{"file": "../x.wav"}]}
+    (pack / "manifest.json").write_text(json.dumps(outside))
     assert "manifest" in _one_error_line(_run(str(pack), "--reference", str(folders["data"])))
     line = _one_error_line(
         _run(

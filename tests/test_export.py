@@ -92,7 +92,7 @@ def exported(run_dir: Path, tmp_path_factory: pytest.TempPathFactory):
 def test_metadata_reads_back_through_onnxruntime(exported, run_dir: Path) -> None:
     import onnxruntime as ort
 
-    from mockingbot.trainer.run import read_run
+    from mockingbot.trainer.rundir import read_run
 
     cfg, _ = read_run(run_dir)
     session = ort.InferenceSession(str(exported.path), providers=["CPUExecutionProvider"])
@@ -153,7 +153,7 @@ def test_graph_has_named_input_output_and_dynamic_batch(exported) -> None:
 
 def test_parity_is_reported_and_holds_at_other_batch_sizes(exported, run_dir: Path) -> None:
     from mockingbot.runtime.model import GeneratorModel
-    from mockingbot.trainer.run import load_generator
+    from mockingbot.trainer.load import load_generator
 
     assert 0.0 <= exported.parity["max_abs"] <= 1e-4 == exported.tolerance
     keras_model, *_ = load_generator(run_dir)

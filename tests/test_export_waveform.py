@@ -88,7 +88,7 @@ def test_a_waveform_run_exports_z_and_noise_to_audio_with_waveform_metadata(expo
 
 
 def test_parity_uses_seeded_noise_and_holds_at_other_batch_sizes(exported, wave_run: Path) -> None:
-    from mockingbot.trainer.run import load_generator
+    from mockingbot.trainer.load import load_generator
 
     p = exported.parity
     assert set(p) == {"max_abs", "mean_abs", "rel_rms", "output_peak"}

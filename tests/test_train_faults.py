@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from conftest import tiny_train_toml, write_meows
 from mockingbot.cli.main import app
-from mockingbot.trainer.run import prepare_run_dir
+from mockingbot.trainer.rundir import prepare_run_dir
 
 _BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "kill_train.py"
 
@@ -118,7 +118,7 @@ def test_a_full_disk_during_a_checkpoint_stops_in_one_line_and_resume_continues(
     assert resumed.exit_code == 0, resumed.output
     assert "no checkpoint found" not in resumed.stderr
     assert json.loads((run / "run.json").read_text())["steps"] == 6
-    from mockingbot.trainer.run import load_generator
+    from mockingbot.trainer.load import load_generator
 
     assert load_generator(run)[3] == 6  # the overwritten half checkpoint now restores
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from conftest import TINY_SPEC, tiny_train_toml, write_meows
 from mockingbot.dataset import load_dataset
-from mockingbot.trainer import run as runs
+from mockingbot.trainer import runinfo
 
 SR = 8000
 
@@ -32,7 +32,7 @@ def _mixed_folder(root: Path, *, good: int = 12, silent: int = 2) -> Path:
 def test_run_json_counts_the_files_the_data_set_used(tmp_path: Path) -> None:
     root = _mixed_folder(tmp_path / "data")
     summary = load_dataset(root, spec=TINY_SPEC).summary()
-    info = runs._dataset_info(root, summary, {"name": "mix"})
+    info = runinfo.dataset_info(root, summary, {"name": "mix"})
     assert info["files"] == 12 == summary["usable"]
     assert info["clips"] == summary["clips"] and info["name"] == "mix"
 
@@ -40,7 +40,7 @@ def test_run_json_counts_the_files_the_data_set_used(tmp_path: Path) -> None:
 def test_the_skip_note_names_files_with_reasons_and_points_at_inspect(tmp_path: Path) -> None:
     root = _mixed_folder(tmp_path / "data", silent=12)
     summary = load_dataset(root, spec=TINY_SPEC).summary()
-    note = runs.skipped_files_note(summary, root)
+    note = runinfo.skipped_files_note(summary, root)
     assert note is not None and "\n" not in note
     assert note.startswith("skipped 14 of 26 audio files (")
     for reason in ("1 not audio", "12 silent", "1 too short"):
@@ -48,13 +48,13 @@ def test_the_skip_note_names_files_with_reasons_and_points_at_inspect(tmp_path: 
     assert "blip.wav (too short)" in note and "notes.wav (not audio)" in note
     assert "silent_00.wav (silent)" in note and "and 4 more" in note
     assert note.endswith(f"Every file and why: mbot dataset inspect {root}")
-    recording = runs.skipped_files_note(summary, root, context="recording")
+    recording = runinfo.skipped_files_note(summary, root, context="recording")
     assert recording is not None and recording.endswith("--context recording")
 
 
 def test_no_note_when_every_file_is_used(tmp_path: Path) -> None:
     root = write_meows(tmp_path / "data", 8)
-    assert runs.skipped_files_note(load_dataset(root, spec=TINY_SPEC).summary(), root) is None
+    assert runinfo.skipped_files_note(load_dataset(root, spec=TINY_SPEC).summary(), root) is None
 
 
 @pytest.mark.train

@@ -257,7 +257,7 @@ def test_train_then_resume_continues_the_step_count(
     assert info["steps"] == 9
     assert (run / "checkpoints" / "ckpt-9.index").is_file()
 
-    from mockingbot.trainer.run import load_generator
+    from mockingbot.trainer.load import load_generator
 
     model, cfg_obj, _, step = load_generator(run)
     assert step == 9

@@ -164,7 +164,7 @@ def _folder(root, counts: dict[str, int]):
 )
 def test_rate_choice_on_mixed_folders(tmp_path, counts: dict, rate: int, reached: int) -> None:
     from mockingbot.bandwidth import choose_rate, measure_files
-    from mockingbot.dataset import scan_audio_files
+    from mockingbot.datascan import scan_audio_files
 
     files = measure_files(scan_audio_files(_folder(tmp_path, counts)))
     choice = choose_rate(files)

@@ -21,10 +21,11 @@ Keys (format version 1):
 ``mbot.output``             ``"spectrogram"``: normalised per the spec, [batch, n_frames,
                             n_bins]; or ``"waveform"``: audio [batch, clip_samples] at the
                             spec's ``sr``, roughly in [-1, 1] (no phase retrieval needed)
-``mbot.phase``              recommended phase recovery: ``"pghi"`` (phase-gradient start +
-                            fast Griffin-Lim) or ``"zero"`` (the 2022 prototype's zero phase)
-                            for spectrogram models; ``"none"`` for (and only for) waveform
-                            models
+``mbot.phase``              recommended phase recovery, one of
+                            :data:`~mockingbot.defaults.PHASE_METHODS` for spectrogram
+                            models: ``"pghi"`` (phase-gradient start + fast Griffin-Lim, what
+                            exports write), ``"fgla"`` or ``"zero"`` (the 2022 prototype's
+                            zero phase); ``"none"`` for (and only for) waveform models
 ``mbot.model_name``         human name, e.g. ``"catmeows"``
 ``mbot.preset``             training preset, e.g. ``"default"`` or ``"seed-2022"``
 ``mbot.training_steps``     generator steps trained
@@ -52,6 +53,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .clips import CONTEXTS
+from .defaults import LATENT_DISTRIBUTIONS, PHASE_METHODS
 from .errors import ModelError
 from .spec import SpectrogramSpec
 from .texture import noise_shape
@@ -60,11 +62,10 @@ __all__ = ["MODEL_FORMAT_VERSION", "OUTPUTS", "PREFIX", "ModelMeta"]
 
 MODEL_FORMAT_VERSION = 1
 PREFIX = "mbot."
-_DISTRIBUTIONS = ("normal", "uniform")
 #: Output kinds: a normalised log-magnitude spectrogram, or audio samples.
 OUTPUTS = ("spectrogram", "waveform")
 #: Phase methods per output kind (a waveform needs none).
-_PHASES = {"spectrogram": ("pghi", "zero"), "waveform": ("none",)}
+_PHASES = {"spectrogram": PHASE_METHODS, "waveform": ("none",)}
 _REQUIRED = ("format_version", "spec", "latent_dim", "latent_distribution", "output", "phase")
 #: Largest latent vector a model may declare: real generators use 64-512; a lying value would
 #: make every batch of latents an absurd allocation.
@@ -177,10 +178,10 @@ class ModelMeta:
                 )
         _check_record("dataset", self.dataset, _DATASET_TYPES)
         _check_record("exporter", self.exporter, _EXPORTER_TYPES)
-        if self.latent_distribution not in _DISTRIBUTIONS:
+        if self.latent_distribution not in LATENT_DISTRIBUTIONS:
             raise ModelError(
                 f"model metadata: unknown latent distribution {self.latent_distribution!r} "
-                f"(known: {', '.join(_DISTRIBUTIONS)})"
+                f"(known: {', '.join(LATENT_DISTRIBUTIONS)})"
             )
         if self.output not in OUTPUTS:
             raise ModelError(

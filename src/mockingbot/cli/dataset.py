@@ -155,9 +155,12 @@ def inspect(
     """Report what the trainer would get from DIR: formats, levels, clips, rejected files."""
     from ..dataset import CONTEXTS, load_dataset
     from ..spec import PRESETS
+    from ..validation import one_of
 
-    if context not in CONTEXTS:
-        fail(f"--context: unknown context {context!r} (choose from {', '.join(CONTEXTS)})")
+    try:
+        one_of("--context", context, CONTEXTS)
+    except MockingBotError as exc:
+        fail(str(exc))
     if preset not in PRESETS:
         fail(f"--preset: unknown preset {preset!r} (choose from {', '.join(sorted(PRESETS))})")
     spec = PRESETS[preset]

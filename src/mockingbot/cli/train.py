@@ -60,7 +60,7 @@ def _data_rate(data_dir: Path) -> tuple[int, str]:
     44.1 kHz files upsampled from 8 kHz trains at 8 kHz, not at four times the cost.
     """
     from ..bandwidth import choose_rate, measure_files
-    from ..dataset import scan_audio_files
+    from ..datascan import scan_audio_files
 
     with progress(transient=True) as bar:
         task = bar.add_task("measuring bandwidth", total=None, rate="", status="")
@@ -125,6 +125,7 @@ def train(
     import os
 
     from ..errors import DataError, ParameterError
+    from ..validation import as_int
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter out
     try:
@@ -133,13 +134,16 @@ def train(
         fail("mbot train needs the train extra: pip install 'mockingbot[train]'")
 
     overrides = _overrides(steps, batch_size, seed, strategy)
-    if steps is not None and steps <= 0:
-        fail(f"--steps must be positive, got {steps}")
-    if batch_size is not None and batch_size <= 0:
-        fail(f"--batch-size must be positive, got {batch_size}")
+    try:
+        for option, value in (("--steps", steps), ("--batch-size", batch_size)):
+            if value is not None:
+                as_int(option, value, low=1)
+    except ParameterError as exc:
+        fail(str(exc))
 
-    from mockingbot.trainer import run as runs
     from mockingbot.trainer.config import TrainConfig, resolve_config
+    from mockingbot.trainer.run import train as train_run
+    from mockingbot.trainer.rundir import is_run_dir, prepare_run_dir, read_run
 
     if resume and init_from is not None:
         fail("--init-from starts a new run; it cannot be combined with --resume")
@@ -155,7 +159,7 @@ def train(
         overrides = _merge_overrides(
             overrides, {"spec": {"preset": rung}, "data": {"rate_choice": "--sample-rate"}}
         )
-    if init_from is not None and not (runs.is_run_dir(init_from) or init_from.is_file()):
+    if init_from is not None and not (is_run_dir(init_from) or init_from.is_file()):
         fail(
             f"--init-from {init_from} is neither a MockingBot run folder (no config.json of "
             "ours) nor a training state file"
@@ -165,8 +169,8 @@ def train(
             out, data_dir = data_dir, None  # `mbot train --resume RUN_DIR`
         if out is None:
             fail("--resume needs the run folder: mbot train --resume RUN_DIR")
-        runs.prepare_run_dir(out, resume=True, force=False)
-        cfg, info = runs.read_run(out)
+        prepare_run_dir(out, resume=True, force=False)
+        cfg, info = read_run(out)
         if config is not None:
             fail("--config cannot change a run being resumed; start a new run instead")
         if overrides:
@@ -200,7 +204,7 @@ def train(
             meta[key] = value
 
     if not resume:
-        runs.prepare_run_dir(out, resume=False, force=force)
+        prepare_run_dir(out, resume=False, force=force)
     rate_note = f" ({cfg.data.rate_choice})" if cfg.data.rate_choice else ""
     err_console.print(
         f"mbot train preset={cfg.name} sample_rate={cfg.spec.sr}{rate_note} "
@@ -210,7 +214,7 @@ def train(
         highlight=False,
     )
     with progress() as bar:
-        result = runs.train(
+        result = train_run(
             out,
             cfg=cfg,
             data_dir=Path(data_dir),

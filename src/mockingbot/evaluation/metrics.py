@@ -237,7 +237,7 @@ def novelty_ratio(X_gen: np.ndarray, X_train: np.ndarray, groups_train: Sequence
     Numerator: median over generated clips of the Euclidean distance to the nearest
     training clip. Denominator: median over training clips of the distance to the nearest
     training clip of a *different* group (another cat, see
-    :func:`mockingbot.dataset.group_of`). Distances are in features standardised on the
+    :func:`mockingbot.datascan.group_of`). Distances are in features standardised on the
     training set.
 
     Args:

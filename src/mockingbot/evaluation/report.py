@@ -18,16 +18,16 @@ Contents: :class:`EvaluationResult`, :data:`METRIC_INFO`, :func:`evaluate`,
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..dataset import group_of, scan_audio_files
-from ..errors import DataError, PackError, ParameterError
+from ..datascan import group_of, scan_audio_files
+from ..errors import DataError, ParameterError
 from ..fileio import atomic_path
+from ..runtime.pack_format import MANIFEST, read_manifest
 from . import features, metrics
 
 __all__ = [
@@ -49,8 +49,6 @@ __all__ = [
 MIN_CLIPS = 10
 #: Random reference splits averaged for the real-vs-real floor.
 FLOOR_REPEATS = 5
-#: The manifest a rendered pack carries; its ``"sounds"[].file`` lists the pack's audio.
-MANIFEST_NAME = "manifest.json"
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -166,36 +164,25 @@ def generated_files(folder: Path) -> list[Path]:
     """The audio files of a generated set.
 
     A pack folder (one with ``manifest.json``) lists its sounds in ``"sounds"[].file``,
-    relative to the folder; otherwise every audio file under ``folder`` counts
-    (:func:`mockingbot.dataset.scan_audio_files`: recursive, hidden and temporary files
-    excluded).
+    relative to the folder, read and checked by the runtime's own manifest reader
+    (:func:`mockingbot.runtime.pack_format.read_manifest`), so a manifest ``mbot verify``
+    would call damaged is not evaluated either; otherwise every audio file under ``folder``
+    counts (:func:`mockingbot.datascan.scan_audio_files`: recursive, hidden and temporary
+    files excluded).
 
     Raises:
         DataError: ``folder`` is missing or not a folder.
-        PackError: the manifest exists but is not valid JSON or has no ``"sounds"`` list.
+        PackError: the manifest is not valid JSON, not a MockingBot pack's, or damaged.
     """
     folder = _check_folder(folder, "generated")
-    manifest = folder / MANIFEST_NAME
+    manifest = folder / MANIFEST
     if not manifest.is_file():
         return scan_audio_files(folder)
-    try:
-        data = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PackError(f"{manifest}: not a readable JSON manifest ({exc})") from None
-    sounds = data.get("sounds") if isinstance(data, dict) else None
-    if not isinstance(sounds, list):
-        raise PackError(f'{manifest}: has no "sounds" list')
-    files = []
-    for entry in sounds:
-        name = entry.get("file") if isinstance(entry, dict) else None
-        if not isinstance(name, str) or not name:
-            raise PackError(f'{manifest}: a "sounds" entry has no "file"')
-        files.append(folder / name)
-    return files
+    return [folder / entry["file"] for entry in read_manifest(manifest)["sounds"]]
 
 
 def reference_files(folder: Path) -> list[Path]:
-    """Every audio file under a reference data folder (:func:`mockingbot.dataset.scan_audio_files`).
+    """Every audio file under a reference data folder (:func:`~.datascan.scan_audio_files`).
 
     Raises:
         DataError: ``folder`` is missing or not a folder.
@@ -347,7 +334,7 @@ def evaluate(
         generated: a pack folder (its ``manifest.json`` lists the sounds) or any folder of
             audio files.
         reference: the data folder (e.g. the training data); audio found recursively.
-            Recording groups (cats) come from :func:`mockingbot.dataset.group_of`.
+            Recording groups (cats) come from :func:`mockingbot.datascan.group_of`.
         seed: seeds every random choice; the same inputs and seed give the same numbers.
         floor_repeats: random reference splits averaged for the real-vs-real floors.
         on_progress: called as ``on_progress(stage, done, total)`` with stages

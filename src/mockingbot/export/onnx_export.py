@@ -4,7 +4,7 @@ Steps (:func:`export_onnx`):
 
 1. check the output path (exists without ``force``? folder missing or read-only?) before any
    slow work;
-2. load the generator (:func:`mockingbot.trainer.run.load_generator`: latest or chosen
+2. load the generator (:func:`mockingbot.trainer.load.load_generator`: latest or chosen
    checkpoint, EMA weights by default);
 3. convert (:func:`mockingbot.export.convert.keras_to_onnx`), optionally store the weights
    as fp16 (:func:`mockingbot.export.graph.store_weights`), give nodes stable names and
@@ -48,6 +48,7 @@ from typing import Any
 
 from mockingbot import __version__
 from mockingbot.errors import MockingBotError, ModelError, ParameterError
+from mockingbot.validation import one_of
 
 from .parity import (
     parity_latents,
@@ -183,7 +184,7 @@ def _exporter_info(opset: int, precision: str, ema: bool, checkpoint: int) -> di
 
 def _refuse_waveform_precision(run_dir: Path, precision: str) -> None:
     """One clear line, before any slow work, for a weight storage waveform runs do not get."""
-    from mockingbot.trainer.run import read_run
+    from mockingbot.trainer.rundir import read_run
 
     cfg, _ = read_run(run_dir)
     if cfg.model.output == "waveform":
@@ -239,8 +240,7 @@ def export_onnx(
     """
     t0 = time.perf_counter()
     say = log or (lambda _msg: None)
-    if precision not in PRECISIONS:
-        raise ParameterError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    one_of("precision", precision, PRECISIONS)
     if name is not None and not name.strip():
         raise ParameterError("--name must not be empty")
     run_dir = Path(run_dir)
@@ -256,7 +256,7 @@ def export_onnx(
     from mockingbot.fileio import atomic_path, sha256_file
     from mockingbot.model_meta import ModelMeta
     from mockingbot.runtime.model import GeneratorModel
-    from mockingbot.trainer.run import load_generator
+    from mockingbot.trainer.load import load_generator
 
     from . import graph, protowire
     from .convert import keras_to_onnx

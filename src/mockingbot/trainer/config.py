@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from mockingbot.clips import CONTEXTS
+from mockingbot.defaults import LATENT_DISTRIBUTIONS, PHASE_METHODS
 from mockingbot.errors import ParameterError
 from mockingbot.spec import PRESETS as SPEC_PRESETS
 from mockingbot.spec import SpectrogramSpec, ladder_preset
+from mockingbot.validation import as_float, as_int, one_of
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -168,17 +170,17 @@ class TrainConfig:
     def validate(self) -> None:
         """Raise :class:`ParameterError` for impossible combinations, naming the key."""
         m, t = self.model, self.train
-        _one_of("model.generator", m.generator, _GENERATORS)
-        _one_of("model.discriminator", m.discriminator, _DISCRIMINATORS)
-        _one_of("model.output", m.output, _OUTPUTS)
-        _one_of("model.latent_distribution", m.latent_distribution, ("normal", "uniform"))
-        _one_of("model.phase", m.phase, ("pghi", "zero"))
-        _one_of("model.peak_shape", m.peak_shape, ("rational", "gaussian"))
-        _one_of("train.loss", t.loss, _LOSSES)
-        _one_of("train.strategy", t.strategy, _STRATEGIES)
-        _one_of("data.context", self.data.context, CONTEXTS)
+        one_of("model.generator", m.generator, _GENERATORS)
+        one_of("model.discriminator", m.discriminator, _DISCRIMINATORS)
+        one_of("model.output", m.output, _OUTPUTS)
+        one_of("model.latent_distribution", m.latent_distribution, LATENT_DISTRIBUTIONS)
+        one_of("model.phase", m.phase, PHASE_METHODS)
+        one_of("model.peak_shape", m.peak_shape, ("rational", "gaussian"))
+        one_of("train.loss", t.loss, _LOSSES)
+        one_of("train.strategy", t.strategy, _STRATEGIES)
+        one_of("data.context", self.data.context, CONTEXTS)
         for a in t.augment:
-            _one_of("train.augment", a, _AUGMENTS)
+            one_of("train.augment", a, _AUGMENTS)
         for key, value in [
             ("model.latent_dim", m.latent_dim),
             ("model.n_harmonics", m.n_harmonics),
@@ -191,15 +193,13 @@ class TrainConfig:
             ("train.log_every", t.log_every),
             ("train.keep_checkpoints", t.keep_checkpoints),
         ]:
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ParameterError(f"{key} must be a positive integer, got {value!r}")
+            as_int(key, value, low=1)
         for key, value in [("train.g_lr", t.g_lr), ("train.d_lr", t.d_lr)]:
             if not (0.0 < float(value) <= 1.0):
                 raise ParameterError(f"{key} must be in (0, 1], got {value!r}")
         if not (0.0 <= t.ema_decay < 1.0):
             raise ParameterError(f"train.ema_decay must be in [0, 1), got {t.ema_decay!r}")
-        if t.r1_gamma < 0:
-            raise ParameterError(f"train.r1_gamma must be ≥ 0, got {t.r1_gamma!r}")
+        as_float("train.r1_gamma", t.r1_gamma, low=0.0)
         if not (0 < m.f0_min_hz < m.f0_max_hz < self.spec.sr / 2):
             raise ParameterError(
                 f"model.f0_min_hz/f0_max_hz must satisfy 0 < min < max < sr/2 = "
@@ -236,8 +236,7 @@ class TrainConfig:
                 )
         if m.disc_stats and m.discriminator != "conv":
             raise ParameterError("model.disc_stats needs model.discriminator = 'conv'")
-        if t.stats_match < 0:
-            raise ParameterError(f"train.stats_match must be ≥ 0, got {t.stats_match!r}")
+        as_float("train.stats_match", t.stats_match, low=0.0)
         if (m.disc_stats or t.stats_match > 0) and not 2 <= m.stats_bands <= self.spec.n_bins // 2:
             raise ParameterError(
                 f"model.stats_bands must be an integer in [2, {self.spec.n_bins // 2}] "
@@ -292,11 +291,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     return value
-
-
-def _one_of(key: str, value: Any, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ParameterError(f"{key} must be one of {', '.join(allowed)}; got {value!r}")
 
 
 def _check_keys(data: Mapping[str, Any], known: set[str], where: str) -> None:

@@ -7,12 +7,14 @@ so the same generator and discriminator train here as in :mod:`~mockingbot.train
 the result goes back as a training state file (:mod:`~mockingbot.trainer.state`) that
 ``mbot train --init-from`` continues on a CPU and ``mbot export`` ships.
 
-The step is :class:`~mockingbot.trainer.loop.GanTrainer`'s: one discriminator update (hinge
-loss, differentiable augmentation of real and fake, lazy R1 every ``r1_every`` steps) and one
-generator update on the same latents and texture noise, Adam with the recipe's rates, and an
-EMA of the generator. What differs: batches are drawn with replacement (not shuffled
-epochs), randomness comes from JAX's generator, and the optimisers start fresh (a state
-keeps no Adam moments).
+The step is :class:`~mockingbot.trainer.loop.GanTrainer`'s, with the same loss functions
+(:mod:`~mockingbot.trainer.losses`, ``keras.ops`` on the JAX backend; only the mean and the
+R1 gradient, ``jax.grad``, are written here): one discriminator update (the recipe's
+``train.loss``, differentiable augmentation of real and fake, lazy R1 every ``r1_every``
+steps) and one generator update on the same latents and texture noise, Adam with the
+recipe's rates, and an EMA of the generator. What differs: batches are drawn with
+replacement (not shuffled epochs), randomness comes from JAX's generator, and the
+optimisers start fresh (a state keeps no Adam moments).
 
 Needs ``KERAS_BACKEND=jax`` set before Keras is first imported; ``scripts/gpu_train.py`` is
 the command that does so. Only generators without a waveform renderer qualify (the
@@ -29,8 +31,9 @@ from typing import Any
 import numpy as np
 
 from .augment import CUTOUT_FRACTION, GAIN_DB, SHIFT_FRACTION
-from .clipstats import band_matrix, clip_statistics, moment_gap
+from .clipstats import band_matrix
 from .config import TrainConfig, merge_config
+from .losses import discriminator_loss, generator_loss, r1_penalty, stats_gap
 from .models import build_discriminator, build_generator
 from .state import apply_state, read_state, write_state
 
@@ -97,12 +100,11 @@ def _make_step(cfg: TrainConfig, G: Any, D: Any, g_tx: Any, d_tx: Any) -> Callab
             real_aug = _augment(real, k_real, ops=ops, top_db=top_db)
             d_real = disc(dp, real_aug)
             d_fake = disc(dp, _augment(fake, k_fake, ops=ops, top_db=top_db))
-            loss = jnp.mean(jax.nn.relu(1.0 - d_real) + jax.nn.relu(1.0 + d_fake))
+            loss = jnp.mean(discriminator_loss(d_real, d_fake, t.loss))
             r1 = 0.0
             if with_r1:
                 grad = jax.grad(lambda x: jnp.sum(disc(dp, x)))(real_aug)
-                per_ex = jnp.sum(jnp.square(grad), axis=(1, 2))
-                r1 = jnp.mean(0.5 * t.r1_gamma * t.r1_every * per_ex)
+                r1 = jnp.mean(r1_penalty(grad, t.r1_gamma, t.r1_every))
             return loss + r1, (loss, r1, jnp.mean(d_real), jnp.mean(d_fake))
 
         (_, (d_loss, r1, d_real, d_fake)), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(dp)
@@ -111,11 +113,10 @@ def _make_step(cfg: TrainConfig, G: Any, D: Any, g_tx: Any, d_tx: Any) -> Callab
 
         def g_loss_fn(gp):
             fake = gen(gp, z, noise)
-            loss = -jnp.mean(disc(dp, _augment(fake, k_gen, ops=ops, top_db=top_db)))
+            d_gen = disc(dp, _augment(fake, k_gen, ops=ops, top_db=top_db))
+            loss = jnp.mean(generator_loss(d_gen, t.loss))
             if bands is not None:  # feature matching on clip statistics, as in GanTrainer
-                s_r = clip_statistics(real, bands, top_db=top_db)
-                s_f = clip_statistics(fake, bands, top_db=top_db)
-                loss = loss + t.stats_match * moment_gap(s_r, s_f)
+                loss = loss + t.stats_match * stats_gap(real, fake, bands, top_db=top_db)
             return loss
 
         g_loss, g_grads = jax.value_and_grad(g_loss_fn)(gp)

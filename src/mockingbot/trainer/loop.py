@@ -3,6 +3,7 @@
 One :class:`GanTrainer` owns the networks, optimisers and step counter of a run folder.
 A step is one discriminator update and one generator update on the same global batch
 (1:1 works with hinge loss + R1 and halves the cost of the classic 5:1 WGAN schedule).
+The losses themselves are :mod:`~mockingbot.trainer.losses`, shared with the JAX loop.
 
 Reliability:
 - Checkpoints (networks, EMA generator, optimiser state, step) go through
@@ -35,8 +36,9 @@ import numpy as np
 import tensorflow as tf
 
 from .augment import augment
-from .clipstats import band_matrix, clip_statistics, moment_gap
+from .clipstats import band_matrix
 from .config import TrainConfig
+from .losses import discriminator_loss, generator_loss, r1_penalty, stats_gap
 from .models import build_discriminator, build_generator
 from .state import apply_state, read_state
 from .wavesynth import spectrogram_of
@@ -274,26 +276,9 @@ class GanTrainer:
         def avg(per_example: tf.Tensor) -> tf.Tensor:
             return tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
 
-        def d_losses(d_real: tf.Tensor, d_fake: tf.Tensor) -> tf.Tensor:
-            if t.loss == "hinge":
-                return tf.nn.relu(1.0 - d_real) + tf.nn.relu(1.0 + d_fake)
-            return tf.nn.sigmoid_cross_entropy_with_logits(
-                tf.ones_like(d_real), d_real
-            ) + tf.nn.sigmoid_cross_entropy_with_logits(tf.zeros_like(d_fake), d_fake)
-
         replicas = strategy.num_replicas_in_sync
         if t.stats_match > 0:  # only then: the band layout must fit the spec
             bands = tf.constant(band_matrix(cfg.spec, cfg.model.stats_bands))
-
-        def stats_gap(real: tf.Tensor, fake: tf.Tensor) -> tf.Tensor:
-            s_r = clip_statistics(real, bands, top_db=top_db)
-            s_f = clip_statistics(fake, bands, top_db=top_db)
-            return moment_gap(s_r, s_f) / replicas
-
-        def g_losses(d_fake: tf.Tensor) -> tf.Tensor:
-            if t.loss == "hinge":
-                return -d_fake
-            return tf.nn.sigmoid_cross_entropy_with_logits(tf.ones_like(d_fake), d_fake)
 
         def replica_step(real: tf.Tensor, z: tf.Tensor, key: tf.Tensor) -> tuple[tf.Tensor, ...]:
             replica = tf.cast(
@@ -309,15 +294,14 @@ class GanTrainer:
                 fake_aug = augment(fake, k_fake, ops=ops, top_db=top_db)
                 d_real = D(real_aug, training=True)[:, 0]
                 d_fake = D(fake_aug, training=True)[:, 0]
-                d_loss = avg(d_losses(d_real, d_fake))
+                d_loss = avg(discriminator_loss(d_real, d_fake, t.loss))
                 r1 = tf.constant(0.0)
                 if with_r1:
                     with tf.GradientTape() as r1_tape:
                         r1_tape.watch(real_aug)
                         out = tf.reduce_sum(D(real_aug, training=True))
                     grad = r1_tape.gradient(out, real_aug)
-                    per_ex = tf.reduce_sum(tf.square(grad), axis=[1, 2])
-                    r1 = avg(0.5 * t.r1_gamma * t.r1_every * per_ex)
+                    r1 = avg(r1_penalty(grad, t.r1_gamma, t.r1_every))
                 total = d_loss + r1
             grads = tape.gradient(total, D.trainable_variables)
             d_opt.apply_gradients(zip(grads, D.trainable_variables))
@@ -325,9 +309,10 @@ class GanTrainer:
             with tf.GradientTape() as tape:
                 fake = generate(G, z, k_noise, True)
                 d_gen = D(augment(fake, k_gen, ops=ops, top_db=top_db), training=True)[:, 0]
-                g_loss = avg(g_losses(d_gen))
+                g_loss = avg(generator_loss(d_gen, t.loss))
                 if t.stats_match > 0:
-                    g_loss += t.stats_match * stats_gap(real, fake)
+                    gap = stats_gap(real, fake, bands, top_db=top_db)
+                    g_loss += t.stats_match * (gap / replicas)
             grads = tape.gradient(g_loss, G.trainable_variables)
             g_opt.apply_gradients(zip(grads, G.trainable_variables))
             return d_loss, g_loss, r1, avg(d_real), avg(d_fake)

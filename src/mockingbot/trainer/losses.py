@@ -1,0 +1,77 @@
+"""The GAN's losses, per example, in ``keras.ops``: one definition for both training loops.
+
+Why here: the TensorFlow loop (:mod:`~mockingbot.trainer.loop`) and the JAX loop
+(:mod:`~mockingbot.trainer.jax_loop`) train the same networks with the same objective; when
+each wrote its losses inline, a recipe change in one (a loss kind, the R1 scale, the
+statistics term) could silently miss the other. ``keras.ops`` runs on whichever backend
+Keras was started with, and on TensorFlow it calls exactly the ``tf.nn`` functions the loop
+used before, so results are unchanged bit for bit.
+
+What stays in each loop: the *reduction* (TensorFlow divides by the global batch across
+replicas with ``tf.nn.compute_average_loss``; JAX takes a plain mean on one device) and the
+*gradient* R1 penalises (``tf.GradientTape`` vs ``jax.grad``: ``keras.ops`` has no gradient
+operation), so :func:`r1_penalty` takes the gradient already computed.
+
+Contents: :func:`discriminator_loss`, :func:`generator_loss`,
+:func:`r1_penalty`, :func:`stats_gap`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from keras import ops
+
+from .clipstats import clip_statistics, moment_gap
+
+__all__ = ["discriminator_loss", "generator_loss", "r1_penalty", "stats_gap"]
+
+
+def discriminator_loss(d_real: Any, d_fake: Any, kind: str) -> Any:
+    """Per-example discriminator loss on logits of real and generated clips.
+
+    ``kind`` is the recipe's ``train.loss`` (checked by :mod:`~mockingbot.trainer.config`).
+
+    ``hinge`` (the recipe's): relu(1 − real) + relu(1 + fake), which stops pushing a clip
+    once it is judged with margin 1 — with R1 it keeps D from running away at a 1:1
+    schedule. ``bce``: the original GAN's cross-entropy on logits.
+    """
+    if kind == "hinge":
+        return ops.relu(1.0 - d_real) + ops.relu(1.0 + d_fake)
+    return ops.binary_crossentropy(
+        ops.ones_like(d_real), d_real, from_logits=True
+    ) + ops.binary_crossentropy(ops.zeros_like(d_fake), d_fake, from_logits=True)
+
+
+def generator_loss(d_fake: Any, kind: str) -> Any:
+    """Per-example generator loss on the discriminator's logits for generated clips.
+
+    ``hinge``: −fake (raise the logit without a margin); ``bce``: the non-saturating
+    cross-entropy against the "real" label, which keeps gradients alive early on.
+    """
+    if kind == "hinge":
+        return -d_fake
+    return ops.binary_crossentropy(ops.ones_like(d_fake), d_fake, from_logits=True)
+
+
+def r1_penalty(grad: Any, gamma: float, every: int) -> Any:
+    """Per-example R1 penalty from ∂D/∂real (a [batch, frames, bins] gradient).
+
+    R1 (Mescheder et al. 2018) penalises the discriminator's gradient on real data, the
+    regulariser that lets hinge loss train stably. It is computed lazily, every ``every``
+    steps, so it is scaled by ``every`` to keep its average weight ``gamma``.
+    """
+    per_ex = ops.sum(ops.square(grad), axis=[1, 2])
+    return 0.5 * gamma * every * per_ex
+
+
+def stats_gap(real: Any, fake: Any, bands: Any, *, top_db: float) -> Any:
+    """The clip-statistics matching term (``train.stats_match``) between two batches.
+
+    Feature matching on the fixed statistics of :mod:`~mockingbot.trainer.clipstats`: how
+    far the generated batch's moments are from the real batch's. A scalar for the batch
+    (the moments are batch statistics, not per-example).
+    """
+    return moment_gap(
+        clip_statistics(real, bands, top_db=top_db), clip_statistics(fake, bands, top_db=top_db)
+    )
