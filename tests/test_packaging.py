@@ -1,6 +1,7 @@
-"""The install contract: the runtime and ``mbot --help`` never import TensorFlow, and every
-command group is wired. (How fast ``mbot --help`` answers is measured by
-``benchmarks/cli_startup.py``, not asserted here.)"""
+"""The install contract: the runtime and ``mbot --help`` never import TensorFlow, ``mbot
+--help`` and the parsing of every command import nothing heavy (#14), and every command
+group is wired. (How fast ``mbot --help`` answers is measured by
+``benchmarks/cli_startup.py``, not asserted here: a timing would be flaky.)"""
 
 from __future__ import annotations
 
@@ -10,17 +11,30 @@ import sys
 import pytest
 
 _HEAVY = ("tensorflow", "keras", "tf2onnx")
+#: What ``mbot --help`` and option parsing must not import (#14: each costs 0.3-10 s).
+_FORBIDDEN_AT_STARTUP = ("scipy.signal", "matplotlib", "sklearn", "onnxruntime", "tensorflow")
+#: What the ``mbot`` console script runs (pyproject ``[project.scripts]``).
+_MBOT = "import sys\nfrom mockingbot.cli.main import main\nsys.argv[0] = 'mbot'\nmain()\n"
+
+
+_MARK = "--- modules ---"
 
 
 def _modules_after(code: str) -> set[str]:
+    """The modules loaded after running ``code`` in a fresh interpreter (what ``code`` itself
+    prints, such as help text, comes before the marker and is ignored)."""
     out = subprocess.run(
-        [sys.executable, "-c", code + "\nimport sys\nprint('\\n'.join(sorted(sys.modules)))"],
+        [
+            sys.executable,
+            "-c",
+            code + f"\nimport sys\nprint({_MARK!r})\nprint('\\n'.join(sorted(sys.modules)))",
+        ],
         capture_output=True,
         text=True,
         check=True,
         timeout=120,
     ).stdout
-    return set(out.split())
+    return set(out.rsplit(_MARK, 1)[1].split())
 
 
 def _heavy(mods: set[str]) -> list[str]:
@@ -50,6 +64,66 @@ def test_help_is_tensorflow_free() -> None:
         "    pass\n"
     )
     assert _heavy(_modules_after(code)) == []
+
+
+def _forbidden(modules: list[str] | set[str]) -> list[str]:
+    return sorted(
+        m for m in modules if any(m == f or m.startswith(f + ".") for f in _FORBIDDEN_AT_STARTUP)
+    )
+
+
+def test_mbot_help_imports_nothing_heavy() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", _MBOT, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    # -X importtime lines read "import time:  self [us] | cumulative | <indent>package"
+    imported = [
+        line.rsplit("|", 1)[1].strip()
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:") and "[us]" not in line
+    ]
+    assert "mockingbot.cli.main" in imported  # the probe reads what it should
+    assert _forbidden(imported) == []
+
+
+def _every_command_path() -> list[list[str]]:
+    """``[]`` and the words of every command and group (``["pack", "verify"]`` ...)."""
+    import typer
+
+    from mockingbot.cli.main import app
+
+    paths: list[list[str]] = []
+
+    def walk(cmd, words: list[str]) -> None:  # type: ignore[no-untyped-def]
+        paths.append(words)
+        for name, sub in sorted(getattr(cmd, "commands", {}).items()):
+            walk(sub, [*words, name])
+
+    walk(typer.main.get_command(app), [])
+    return paths
+
+
+def test_every_commands_help_and_parsing_imports_nothing_heavy() -> None:
+    paths = _every_command_path()
+    assert ["render-pack"] in paths and ["pack", "verify"] in paths
+    code = (
+        "import sys\n"
+        "from mockingbot.cli.main import app\n"
+        f"for words in {paths!r}:\n"
+        "    try:\n"
+        "        app([*words, '--help'], prog_name='mbot')\n"
+        "    except SystemExit as exc:\n"
+        "        assert exc.code in (0, None), (words, exc.code)\n"
+        "    try:  # parsing: a usage error is found before any command body runs\n"
+        "        app([*words, '--no-such-option'], prog_name='mbot')\n"
+        "    except SystemExit as exc:\n"
+        "        assert exc.code == 2, (words, exc.code)\n"
+    )
+    assert _forbidden(_modules_after(code)) == []
 
 
 def test_help_lists_every_command_group() -> None:

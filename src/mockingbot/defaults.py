@@ -11,11 +11,37 @@ the default. Units are in the name (``_LUFS``, ``_DBFS``, ``_MS``, ``_HZ``).
 
 >>> DEFAULT_SIZE_RANGE[0] >= SIZE_LIMITS[0] and DEFAULT_SIZE_RANGE[1] <= SIZE_LIMITS[1]
 True
->>> PHASE_METHODS[0], AUDIO_FORMATS[0], LATENT_DISTRIBUTIONS[0]
-('pghi', 'wav', 'normal')
+>>> PHASE_METHODS[0], AUDIO_FORMATS[0], LATENT_DISTRIBUTIONS[0], CONTEXTS[0]
+('pghi', 'wav', 'normal', 'call')
 """
 
 from __future__ import annotations
+
+__all__ = [
+    "AUDIO_FORMATS",
+    "CONTEXTS",
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_COUNT",
+    "DEFAULT_LOUDNESS_LUFS",
+    "DEFAULT_MUTATE_SPREAD",
+    "DEFAULT_OUTPUT_RATE_HZ",
+    "DEFAULT_SIZE_RANGE",
+    "DEFAULT_SPREAD",
+    "DEFAULT_VARIATIONS",
+    "FADE_MS",
+    "LATENT_DISTRIBUTIONS",
+    "LOUDNESS_LUFS_LIMITS",
+    "MAX_COUNT",
+    "MAX_DEFAULT_THREADS",
+    "MAX_NAME_LENGTH",
+    "MAX_SEED",
+    "OUTPUT_RATE_HZ_LIMITS",
+    "PEAK_CEILING_DBFS",
+    "PEAK_CEILING_DBFS_LIMITS",
+    "PHASE_METHODS",
+    "SIZE_LIMITS",
+    "TRIM_THRESHOLD_DB",
+]
 
 # --- packs (mbot render-pack)
 #: Sounds in a pack when ``--count`` is not given.
@@ -63,6 +89,12 @@ DEFAULT_OUTPUT_RATE_HZ = 44100
 OUTPUT_RATE_HZ_LIMITS = (8000, 192000)
 #: Audio formats a pack can be written in.
 AUDIO_FORMATS = ("wav", "ogg")
+
+# --- training data
+#: How a data folder becomes training clips (``mbot dataset inspect --context``, a training
+#: config's ``[data] context``): ``call`` cuts every call out of a file, ``recording`` keeps
+#: one clip per file.
+CONTEXTS = ("call", "recording")
 
 # --- models
 #: Latent distributions a model may be trained with (stored in its metadata).

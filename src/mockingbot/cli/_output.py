@@ -76,7 +76,13 @@ def _labelled(label: str, style: str, message: object) -> Text:
 
 
 def fail(message: str, *, code: int = 2) -> NoReturn:
-    """Print ``error: message`` on one line to stderr and exit with ``code``."""
+    """Print ``error: message`` on one line to stderr and exit with ``code``.
+
+    :mod:`mockingbot.cli.main` calls it for every error that reaches it; a command should
+    raise a :class:`~mockingbot.errors.MockingBotError` (its class decides the exit code)
+    rather than catch one and call this, which would turn a
+    :class:`~mockingbot.errors.WorkError`'s exit code 1 into 2.
+    """
     err_console.print(_labelled("error:", "bold red", message), highlight=False, soft_wrap=True)
     raise SystemExit(code)
 
