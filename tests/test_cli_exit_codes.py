@@ -95,23 +95,23 @@ def test_bad_input_files_exit_2_with_one_line(tmp_path: Path) -> None:
 
 
 def test_a_failure_while_working_exits_1_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    import mockingbot.export.info
+    import mockingbot.runtime.onnx_info
 
-    monkeypatch.setattr(mockingbot.export.info, "model_info", _raising(WorkError(DISK_FULL)))
+    monkeypatch.setattr(mockingbot.runtime.onnx_info, "model_info", _raising(WorkError(DISK_FULL)))
     assert _one_error_line(_mbot("info", "m.onnx"), EXIT_WORK) == f"error: {DISK_FULL}"
 
 
 def test_ctrl_c_exits_130_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    import mockingbot.export.info
+    import mockingbot.runtime.onnx_info
 
-    monkeypatch.setattr(mockingbot.export.info, "model_info", _raising(KeyboardInterrupt()))
+    monkeypatch.setattr(mockingbot.runtime.onnx_info, "model_info", _raising(KeyboardInterrupt()))
     assert _one_error_line(_mbot("info", "m.onnx"), EXIT_INTERRUPTED) == "error: interrupted"
 
 
 def test_mbot_debug_shows_the_traceback_instead(monkeypatch: pytest.MonkeyPatch) -> None:
-    import mockingbot.export.info
+    import mockingbot.runtime.onnx_info
 
-    monkeypatch.setattr(mockingbot.export.info, "model_info", _raising(WorkError(DISK_FULL)))
+    monkeypatch.setattr(mockingbot.runtime.onnx_info, "model_info", _raising(WorkError(DISK_FULL)))
     result = _mbot("info", "m.onnx", MBOT_DEBUG="1")
     assert isinstance(result.exception, WorkError)
 
@@ -119,7 +119,7 @@ def test_mbot_debug_shows_the_traceback_instead(monkeypatch: pytest.MonkeyPatch)
 #: The console script's own process: the exit status a shell or CI job sees.
 _PATCHED_MBOT = (
     "import sys\n"
-    "import mockingbot.export.info as info\n"
+    "import mockingbot.runtime.onnx_info as info\n"
     "from mockingbot.errors import WorkError\n"
     "def model_info(path):\n"
     "    raise {exc}\n"
@@ -160,7 +160,7 @@ _LOCAL_CATCH = pytest.mark.xfail(
 @pytest.mark.parametrize(
     ("module", "name", "args"),
     [
-        ("mockingbot.export.info", "model_info", ["info", "m.onnx"]),
+        ("mockingbot.runtime.onnx_info", "model_info", ["info", "m.onnx"]),
         pytest.param(
             "mockingbot.dataset", "load_dataset", ["dataset", "inspect", "."], marks=_LOCAL_CATCH
         ),
