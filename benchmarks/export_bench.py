@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
-    from mockingbot.trainer.run import read_run
+    from mockingbot.trainer.rundir import read_run
 
     if read_run(args.run_dir)[0].model.output == "waveform":
         ap.error(
@@ -90,7 +90,7 @@ def _bench(args: argparse.Namespace, folder: Path) -> int:
     from mockingbot.export.onnx_export import PRECISIONS, export_onnx
     from mockingbot.export.parity import parity_latents, parity_limit, spectral_difference
     from mockingbot.runtime.model import GeneratorModel
-    from mockingbot.trainer.run import load_generator
+    from mockingbot.trainer.load import load_generator
 
     ort.set_default_logger_severity(3)
     rows: dict[str, dict] = {}

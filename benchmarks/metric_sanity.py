@@ -39,7 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mockingbot.dataset import group_of, load_dataset, scan_audio_files
+from mockingbot.datascan import group_of, scan_audio_files
+from mockingbot.dataset import load_dataset
 from mockingbot.evaluation import features, metrics
 from mockingbot.evaluation.report import metric_values
 from mockingbot.spec import PRESETS

@@ -57,6 +57,7 @@ from pathlib import Path
 import numpy as np
 
 from mockingbot.runtime import phase
+from mockingbot.runtime.threads import default_threads
 from mockingbot.spec import PRESETS, SpectrogramSpec
 
 DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "catmeows"
@@ -206,7 +207,7 @@ def main(argv: list[str] | None = None) -> None:
         "grid": args.grid,
         "clips": args.clips,
         "batch_size": args.batch_size,
-        "cores": phase._n_threads(),
+        "cores": default_threads(cap=None),
         "load_average": [round(load_before, 2), round(load_after, 2)],
         "peak_memory_mb_per_batch": round(memory, 1),
         "default_n_iter": phase.DEFAULT_N_ITER,

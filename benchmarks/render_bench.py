@@ -80,7 +80,7 @@ _TF_HEAD = (
     _COMMON
     + r"""
 import tensorflow as tf
-from mockingbot.trainer.run import load_generator
+from mockingbot.trainer.load import load_generator
 run_dir, count, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 G, cfg, _, _ = load_generator(run_dir)
 spec = cfg.spec
@@ -175,7 +175,7 @@ def main() -> None:
     ap.add_argument("--against", help="another model to time render-pack with, for a ratio")
     ap.add_argument("--repeat", type=int, default=2, help="render-pack timings per model")
     args = ap.parse_args()
-    from mockingbot.export.info import model_info
+    from mockingbot.runtime.onnx_info import model_info
 
     meta = model_info(args.model)["mockingbot"] or {}
     if meta.get("output") == "waveform":

@@ -70,7 +70,8 @@ import soundfile as sf
 from scipy.special import expit
 
 from mockingbot import texture
-from mockingbot.dataset import group_of, load_dataset
+from mockingbot.datascan import group_of
+from mockingbot.dataset import load_dataset
 from mockingbot.evaluation import features, metrics
 from mockingbot.evaluation.report import MIN_CLIPS, metric_values, reference_files
 from mockingbot.runtime.phase import reconstruct, reconstruction_error

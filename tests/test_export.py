@@ -25,10 +25,10 @@ from conftest import tiny_train_toml, write_meows  # noqa: E402
 from mockingbot.cli.main import app  # noqa: E402
 from mockingbot.errors import ModelError, ParameterError  # noqa: E402
 from mockingbot.export import parity as parity_mod  # noqa: E402
-from mockingbot.export.info import model_info  # noqa: E402
 from mockingbot.export.onnx_export import default_output, export_onnx  # noqa: E402
-from mockingbot.export.protowire import content_hash  # noqa: E402
 from mockingbot.model_meta import PREFIX, ModelMeta  # noqa: E402
+from mockingbot.runtime.onnx_info import model_info  # noqa: E402
+from mockingbot.runtime.protowire import content_hash  # noqa: E402
 
 pytestmark = pytest.mark.train
 

@@ -21,11 +21,13 @@ from typer.testing import CliRunner  # noqa: E402
 from conftest import tiny_train_toml, write_meows  # noqa: E402
 from mockingbot.cli.main import app  # noqa: E402
 from mockingbot.export import parity as parity_mod  # noqa: E402
-from mockingbot.export.info import model_info  # noqa: E402
 from mockingbot.export.onnx_export import export_onnx  # noqa: E402
-from mockingbot.export.protowire import content_hash  # noqa: E402
 from mockingbot.runtime import pack as P  # noqa: E402
 from mockingbot.runtime.model import GeneratorModel  # noqa: E402
+from mockingbot.runtime.onnx_info import model_info  # noqa: E402
+from mockingbot.runtime.pack_settings import PackSettings  # noqa: E402
+from mockingbot.runtime.protowire import content_hash  # noqa: E402
+from mockingbot.runtime.verify import verify_pack  # noqa: E402
 
 pytestmark = pytest.mark.train
 
@@ -140,13 +142,13 @@ def test_cli_summary_names_the_noise_input_and_the_waveform_output(
 def test_render_pack_with_the_exported_model_is_deterministic_and_skips_phase(
     exported, tmp_path: Path
 ) -> None:
-    settings = P.PackSettings(count=6, creatures=2, seed=3, sample_rate=16000)
+    settings = PackSettings(count=6, creatures=2, seed=3, sample_rate=16000)
     a = P.render_pack(GeneratorModel.load(exported.path, threads=2), tmp_path / "a", settings)
     P.render_pack(
         GeneratorModel.load(exported.path, threads=1), tmp_path / "b", settings, batch_size=1
     )
     assert _tree(tmp_path / "a") == _tree(tmp_path / "b")
-    assert P.verify_pack(tmp_path / "a") == []
+    assert verify_pack(tmp_path / "a") == []
     manifest = json.loads(a.manifest.read_text())
     assert manifest["model"]["content_hash"] == exported.meta.content_hash
     assert [s["phase_sc_db"] for s in manifest["sounds"]] == [None] * 6

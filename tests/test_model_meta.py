@@ -51,8 +51,8 @@ def test_old_metadata_without_the_new_key_loads_unchanged() -> None:
 
 
 def test_the_shipped_default_model_reads_as_a_spectrogram_model() -> None:
-    from mockingbot.export.protowire import read_model_summary
     from mockingbot.runtime.model import default_model_path
+    from mockingbot.runtime.protowire import read_model_summary
 
     summary = read_model_summary(default_model_path().read_bytes())
     meta = ModelMeta.from_props(summary.metadata)

@@ -31,11 +31,8 @@ from mockingbot.runtime import pack_folder
 from mockingbot.runtime import pack_format as fmt
 from mockingbot.runtime import pack_settings as S
 from mockingbot.runtime import render as R
-from mockingbot.runtime.godot_resources import (
-    parse_godot_text,
-    randomizer_problems,
-    randomizer_stream_paths,
-)
+from mockingbot.runtime.godot_resources import randomizer_problems, randomizer_stream_paths
+from mockingbot.runtime.godot_text import parse_godot_text
 from mockingbot.runtime.model import GeneratorModel
 from mockingbot.runtime.mutate import mutate_sound
 from mockingbot.runtime.shards import merge_shards

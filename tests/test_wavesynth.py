@@ -221,7 +221,7 @@ def test_waveform_run_trains_writes_audio_samples_and_loads(tmp_path: Path, data
     assert json.loads((run / "config.json").read_text())["model"]["output"] == "waveform"
     assert (run / "samples" / "step-000004" / "sample_00.wav").is_file()
 
-    from mockingbot.trainer.run import load_generator
+    from mockingbot.trainer.load import load_generator
 
     model, c, _, step = load_generator(run)
     assert step == 4
@@ -244,7 +244,7 @@ def test_init_from_starts_a_waveform_run_with_a_spectrogram_runs_weights(
     assert r.exit_code == 0, r.output
 
     from mockingbot.trainer.loop import GanTrainer
-    from mockingbot.trainer.run import read_run
+    from mockingbot.trainer.rundir import read_run
 
     cfg = resolve_config(config_file=wave_cfg)
     fresh = GanTrainer(cfg, tmp_path / "scratch", strategy=tf.distribute.get_strategy())
@@ -276,7 +276,7 @@ def test_init_from_starts_a_waveform_run_with_a_spectrogram_runs_weights(
 
 
 def test_a_fine_tuned_run_keeps_the_credit_of_the_data_it_started_from() -> None:
-    from mockingbot.trainer.run import inherit_credit
+    from mockingbot.trainer.runinfo import inherit_credit
 
     cats = {"name": "CatMeows", "license": "CC BY 4.0", "attribution": "CatMeows by L. A. L."}
     mine = {"name": "growls", "license": "CC0", "attribution": ""}

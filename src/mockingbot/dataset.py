@@ -38,7 +38,6 @@ from .datascan import (
     Skipped,
     check_root,
     group_of,
-    scan_audio_files,  # moved to datascan.py (#14); kept for benchmarks/
     scan_folder,
 )
 from .errors import AudioLoadError, DataError
@@ -46,7 +45,6 @@ from .spec import SpectrogramSpec
 from .validation import one_of
 
 __all__ = ["CONTEXTS", "Clip", "Dataset", "FileReport", "load_dataset"]
-__all__ += ["group_of", "scan_audio_files"]  # importable here for benchmarks/ until merged
 
 _DURATION_DIGITS = 3
 _DB_DIGITS = 2

@@ -3,6 +3,6 @@
 - :mod:`~mockingbot.export.onnx_export` — ``mbot export onnx`` (needs the ``[train]`` extra);
   :mod:`~mockingbot.export.convert` (TensorFlow → ONNX), :mod:`~mockingbot.export.graph`
   (stable order and names, weight storage), :mod:`~mockingbot.export.parity`.
-- :mod:`~mockingbot.export.info` and :mod:`~mockingbot.export.protowire` — ``mbot info``:
-  pure Python, work in a runtime-only install (no TensorFlow, no ``onnx``).
+- Reading a model back (``mbot info``) lives in the runtime, which must work without the
+  ``[train]`` extra: :mod:`~mockingbot.runtime.onnx_info`, :mod:`~mockingbot.runtime.protowire`.
 """

@@ -56,7 +56,7 @@ _INT8_MAX = 127
 def serialize_without_metadata(model: onnx.ModelProto) -> bytes:
     """The model's serialized bytes with ``metadata_props`` left out (input to the content hash).
 
-    Equal to :func:`mockingbot.export.protowire.content_hash`'s view of the saved file.
+    Equal to :func:`mockingbot.runtime.protowire.content_hash`'s view of the saved file.
     """
     bare = onnx.ModelProto()
     bare.CopyFrom(model)

@@ -255,10 +255,11 @@ def export_onnx(
 
     from mockingbot.fileio import atomic_path, sha256_file
     from mockingbot.model_meta import ModelMeta
+    from mockingbot.runtime import protowire
     from mockingbot.runtime.model import GeneratorModel
     from mockingbot.trainer.load import load_generator
 
-    from . import graph, protowire
+    from . import graph
     from .convert import keras_to_onnx
 
     say(f"loading the generator from {run_dir} (checkpoint {checkpoint})")

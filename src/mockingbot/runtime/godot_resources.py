@@ -28,9 +28,6 @@ from mockingbot.validation import as_float
 
 from .godot_text import Call, GodotTextError, Section, godot_string, parse_godot_text
 
-# parse_godot_text moved to godot_text (#14); kept importable here for runtime/pack.py and
-# tests/test_pack.py (it is also used below).
-
 __all__ = [
     "PLAYBACK_RANDOM",
     "PLAYBACK_RANDOM_NO_REPEATS",

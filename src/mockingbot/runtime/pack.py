@@ -61,9 +61,6 @@ from .pack_folder import (
 from .pack_settings import PackSettings, folder_name, plan_pack, shard_creatures
 from .render import RenderedSound, check_model_output, render_sounds
 
-# moved to verify.py (#14); kept for tests/test_export_waveform.py (as is P.PackSettings)
-from .verify import verify_pack as verify_pack
-
 __all__ = ["PackResult", "render_pack"]
 
 #: The contact sheet shows at most this many creatures (rows) × variations (columns);

@@ -52,7 +52,6 @@ from .phase_grid import (
     synthesise,
     to_audio,
 )
-from .threads import default_threads
 
 __all__ = [
     "DEFAULT_MOMENTUM",
@@ -118,11 +117,6 @@ def _check_momentum(momentum: object) -> float:
     if momentum >= 1.0:
         raise ParameterError(f"momentum must be in [0, 1) (1 or more diverges), got {momentum!r}")
     return momentum
-
-
-# moved to runtime/threads.py (#14); kept for benchmarks/phase_bench.py
-def _n_threads() -> int:
-    return default_threads(cap=None)
 
 
 def random_phase(*, spec: SpectrogramSpec, seed: int = RANDOM_PHASE_SEED) -> np.ndarray:

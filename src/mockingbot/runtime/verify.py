@@ -47,7 +47,8 @@ def verify_pack(pack: str | os.PathLike[str]) -> list[str]:
     Checks the manifest, every audio file's sha256, every thumbnail, every ``.tres`` (well
     formed, pointing at exactly its creature's files, which exist) and the side files.
     """
-    from .godot_resources import parse_godot_text, randomizer_problems, randomizer_stream_paths
+    from .godot_resources import randomizer_problems, randomizer_stream_paths
+    from .godot_text import parse_godot_text
 
     out = Path(pack)
     try:

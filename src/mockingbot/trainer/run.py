@@ -24,23 +24,20 @@ from mockingbot.errors import ModelError, ParameterError
 from mockingbot.fileio import atomic_write_text
 
 from .config import TrainConfig
-from .load import load_generator  # moved to trainer/load.py (#14); kept for test_wavesynth
 from .rundir import (
     CONFIG_FILE,
     RUN_FILE,
-    read_run,  # moved to trainer/rundir.py (#14); kept for test_wavesynth
     writing,
 )
 from .runinfo import (
     dataset_info,
-    inherit_credit,  # moved to trainer/runinfo.py (#14); kept for test_wavesynth
+    inherit_credit,
     skipped_files_note,
     write_run_state,
 )
 from .runinfo import init_from as _init_from
 
 __all__ = ["train"]
-__all__ += ["inherit_credit", "load_generator", "read_run"]  # the shims above, until merged
 
 
 def train(
