@@ -1,21 +1,26 @@
 """``kill -9`` of ``mbot train`` at random moments, then ``--resume``: does it continue?
 
 Run: ``python benchmarks/kill_train.py [--trials 10] [--seed 0] [--max-delay 8]
-[--from start|config|checkpoint]``.
+[--from start|config|checkpoint|init]``.
 
 Each trial trains a tiny config (the test suite's spec and networks, a checkpoint every 2
 steps) on synthetic meows in a fresh run folder, kills the process with SIGKILL after a
 random delay, uniform in [0, max-delay] s after it starts (``--from start``: before
 TensorFlow is up, while the data is cached), after it wrote its config (``--from config``:
 while the first steps are traced) or after its first checkpoint (``--from checkpoint``:
-mid-step, mid-checkpoint, between checkpoints), then:
+mid-step, mid-checkpoint, between checkpoints); ``--from init`` starts each run from a training
+state with ``--init-from STATE --save-state STATE`` (as ``scripts/train-default-model.sh``
+does) and kills it after it wrote its config, mostly before its first checkpoint, then:
 
 - reads the last complete checkpoint from the run's ``checkpoints/checkpoint`` index (what
   TensorFlow names only after the checkpoint's files are complete);
 - runs ``mbot train --resume RUN --steps LAST+2`` (or, when the run had not written its
   config yet, the original command again) and requires exit 0, no traceback, ``run.json``
   at LAST+2 steps and a ``ckpt-(LAST+2)`` checkpoint: the run continued from the last
-  complete checkpoint; a half-written one would fail the restore.
+  complete checkpoint; a half-written one would fail the restore;
+- for ``--from init``, also requires that the run recorded the state it started from and
+  that the state file's cumulative steps are the state's own plus the run's: a resumed run
+  that forgot its start would have trained random networks and written them over the state.
 
 Prints one line per trial and a summary; exit 1 if any trial failed. The test suite runs two
 trials (tests/test_train_faults.py); this runs the ten of issue 16.
@@ -67,10 +72,40 @@ def setup(folder: Path) -> tuple[Path, Path]:
     return data, config
 
 
-def kill_trial(run: Path, data: Path, config: Path, delay: float, *, origin: str = "start") -> dict:
+def make_state(folder: Path, data: Path, config: Path) -> tuple[Path, int]:
+    """A training state of a 2-step tiny run, for ``--from init``; (path, its steps)."""
+    state = folder / "start-state.npz"
+    made = _mbot(
+        *("train", data, "--out", folder / "state-run", "--config", config, "--force"),
+        *("--steps", 2, "--save-state", state),
+    )
+    if made.returncode != 0 or not state.is_file():
+        raise SystemExit(f"could not make the start state: {made.stderr.strip()[-300:]}")
+    return state, _state_steps(state)
+
+
+def _state_steps(path: Path) -> int:
+    import json
+
+    import numpy as np
+
+    with np.load(path) as z:
+        return int(json.loads(str(z["__info__"]))["steps"])
+
+
+def kill_trial(
+    run: Path,
+    data: Path,
+    config: Path,
+    delay: float,
+    *,
+    origin: str = "start",
+    state: Path | None = None,
+) -> dict:
     """One kill -9 at ``delay`` s after ``origin`` (``"start"`` of the process, the run's
-    ``"config"`` written, i.e. training begins, or its first ``"checkpoint"``), then the
-    resume; a dict of what happened.
+    ``"config"`` written, i.e. training begins, or its first ``"checkpoint"``; ``"init"``:
+    after the config of a run started from the training state ``state``), then the resume;
+    a dict of what happened.
 
     ``ok`` is True when the resume continued from the last complete checkpoint to two steps
     past it; ``problem`` says why not.
@@ -78,8 +113,16 @@ def kill_trial(run: Path, data: Path, config: Path, delay: float, *, origin: str
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     start = [sys.executable, "-m", "mockingbot.cli.main", "train", str(data)]
     start += ["--out", str(run), "--config", str(config)]
+    own_state = base_steps = None
+    if origin == "init":
+        assert state is not None, "--from init needs a start state"
+        own_state = run.parent / f"{run.name}-state.npz"
+        own_state.write_bytes(state.read_bytes())
+        base_steps = _state_steps(state)
+        start += ["--init-from", str(own_state), "--save-state", str(own_state)]
     proc = subprocess.Popen(start, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     marks = {"config": run / "config.json", "checkpoint": run / "checkpoints" / "checkpoint"}
+    marks["init"] = marks["config"]
     wait_for = marks.get(origin)
     while wait_for is not None and proc.poll() is None and not wait_for.is_file():
         time.sleep(0.01)
@@ -92,7 +135,7 @@ def kill_trial(run: Path, data: Path, config: Path, delay: float, *, origin: str
     if (run / "config.json").is_file():
         again = _mbot("train", "--resume", run, "--steps", target)
     else:  # killed before the run existed: starting it again must work
-        again = _mbot("train", data, "--out", run, "--config", config, "--steps", target)
+        again = _mbot("train", *start[start.index(str(data)) :], "--steps", target)
     result = {"delay": round(delay, 2), "killed_alive": alive, "last": last, "target": target}
     problem = ""
     if again.returncode != 0 or "Traceback" in again.stderr:
@@ -105,9 +148,17 @@ def kill_trial(run: Path, data: Path, config: Path, delay: float, *, origin: str
     else:
         import json
 
-        steps = json.loads((run / "run.json").read_text()).get("steps")
+        info = json.loads((run / "run.json").read_text())
+        steps = info.get("steps")
         if steps != target:
             problem = f"run.json says {steps} steps, expected {target}"
+        elif own_state is not None:
+            began = (info.get("init_from") or {}).get("step")
+            now = _state_steps(own_state)
+            if began != base_steps:
+                problem = f"run.json says it started from step {began}, not {base_steps}"
+            elif now != base_steps + target:
+                problem = f"state file says {now} steps, expected {base_steps} + {target}"
     return {**result, "ok": not problem, "problem": problem}
 
 
@@ -116,16 +167,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--trials", type=int, default=10)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--max-delay", type=float, default=8.0)
-    origins = ("start", "config", "checkpoint")
+    origins = ("start", "config", "checkpoint", "init")
     ap.add_argument("--from", dest="origin", choices=origins, default="start")
     args = ap.parse_args(argv)
     rng = random.Random(args.seed)
     failed = 0
     with tempfile.TemporaryDirectory(prefix="mbot-kill-") as tmp:
         data, config = setup(Path(tmp))
+        state = make_state(Path(tmp), data, config)[0] if args.origin == "init" else None
         for i in range(args.trials):
             delay = rng.uniform(0, args.max_delay)
-            r = kill_trial(Path(tmp) / f"run{i}", data, config, delay, origin=args.origin)
+            run = Path(tmp) / f"run{i}"
+            r = kill_trial(run, data, config, delay, origin=args.origin, state=state)
             failed += not r["ok"]
             status = "ok" if r["ok"] else f"FAILED ({r['problem']})"
             print(

@@ -83,6 +83,45 @@ def test_a_run_killed_before_its_first_checkpoint_can_be_resumed(
 
 
 @pytest.mark.train
+def test_an_init_from_run_killed_before_its_first_checkpoint_resumes_from_the_state(
+    tmp_path: Path, inputs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed after run.json but before it recorded what it started from, an --init-from
+    run used to resume from random networks and, at its first checkpoint, write them over
+    the state file it refreshes (the default model's 62 000 steps, in
+    scripts/train-default-model.sh, where --init-from and --save-state are one file)."""
+    from mockingbot.trainer import run as run_module
+    from mockingbot.trainer.state import read_state
+
+    data_dir, tiny_toml = inputs
+    state = tmp_path / "state.npz"
+    args = ["train", str(data_dir), "--config", str(tiny_toml)]
+    first = CliRunner().invoke(
+        app, [*args, "--out", str(tmp_path / "a"), "--steps", "3", "--save-state", str(state)]
+    )
+    assert first.exit_code == 0, first.output
+    assert read_state(state)[1]["steps"] == 3
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise SystemExit(-9)  # where kill -9 would have struck: networks built, not loaded
+
+    monkeypatch.setattr(run_module, "_init_from", killed)
+    run = tmp_path / "b"
+    CliRunner().invoke(
+        app, [*args, "--out", str(run), "--init-from", str(state), "--save-state", str(state)]
+    )
+    assert not (run / "checkpoints").exists()
+    assert read_state(state)[1]["steps"] == 3  # untouched so far
+    monkeypatch.undo()
+    resumed = CliRunner().invoke(app, ["train", "--resume", str(run), "--steps", "3"])
+    assert resumed.exit_code == 0, resumed.output
+    assert "initialised from" in resumed.output
+    info = json.loads((run / "run.json").read_text())
+    assert info["init_from"]["step"] == 3 and "init_from_request" not in info
+    assert read_state(state)[1]["steps"] == 6  # cumulative: 3 before + 3 resumed
+
+
+@pytest.mark.train
 def test_a_full_disk_during_a_checkpoint_stops_in_one_line_and_resume_continues(
     tmp_path: Path, inputs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -111,6 +111,14 @@ def train(
     info["history"] = list(old.get("history", []))  # (step, CPU, wall) at every checkpoint
     if "init_from" in old:
         info["init_from"] = old["init_from"]
+    # An --init-from run killed before it recorded what it started from must, on --resume,
+    # start from it again rather than from random networks, which its first checkpoint would
+    # then write over the state file (found by benchmarks/kill_train.py --from init).
+    pending = None if "init_from" in old else old.get("init_from_request")
+    if init_from is not None and not resume:
+        pending = str(Path(init_from).resolve())
+    if pending is not None:
+        info["init_from_request"] = pending
     if save_state is None and old.get("save_state"):
         save_state = Path(old["save_state"])
     if save_state is not None:
@@ -132,9 +140,13 @@ def train(
         ) from None
     if resume and start == 0 and trainer.manager.latest_checkpoint is None:
         log("no checkpoint found in the run folder; starting from step 0")
-    if init_from is not None and not resume:
-        info["init_from"] = _init_from(trainer, cfg, Path(init_from))
-        log(f"initialised from {init_from} (its step {info['init_from']['step']})")
+    if pending is not None and start == 0 and trainer.manager.latest_checkpoint is None:
+        info["init_from"] = _init_from(trainer, cfg, Path(pending))
+        info.pop("init_from_request")
+        log(f"initialised from {pending} (its step {info['init_from']['step']})")
+        # Recorded before the first step, so no checkpoint exists without it.
+        with writing(run_dir, "run.json"):
+            atomic_write_text(run_dir / RUN_FILE, json.dumps(info, indent=2, sort_keys=True))
     if "init_from" in info:
         info["dataset"] = inherit_credit(info["dataset"], info["init_from"].get("dataset") or {})
     writer = tf.summary.create_file_writer(str(run_dir / "logs"))
