@@ -10,9 +10,7 @@ built from the command's result object alone, to stdout.
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import typer
@@ -29,7 +27,6 @@ from ..defaults import (
     DEFAULT_VARIATIONS,
     SIZE_LIMITS,
 )
-from ..errors import MockingBotError
 from ._output import console, err_console, fail, progress
 
 __all__ = ["merge_command", "mutate_command", "register", "render_pack_command", "verify_command"]
@@ -153,15 +150,6 @@ class _Bar:
         self._progress.update(self._task, completed=done, rate=f"{rate:.1f} sounds/s")
 
 
-@contextlib.contextmanager
-def _user_errors() -> Iterator[None]:
-    """Turn a :class:`MockingBotError` into one ``error:`` line and exit code 2."""
-    try:
-        yield
-    except MockingBotError as exc:
-        fail(str(exc))
-
-
 def _usable_cores() -> int:
     """CPU cores this process may run on (its affinity mask where the OS has one)."""
     import os
@@ -260,8 +248,7 @@ def render_pack_command(
     ),
 ) -> None:
     """Render a pack of game-ready creature sounds: audio, Godot .tres, index.html, manifest."""
-    with _user_errors():
-        _render(**locals())
+    _render(**locals())
 
 
 def _render(
@@ -359,18 +346,17 @@ def mutate_command(
     """Make more sounds like SOUND_ID: a new creature in the same pack."""
     from ..runtime.mutate import mutate_sound
 
-    with _user_errors():
-        gen = _load_model(model, threads)
-        with _Bar("mutating") as bar:
-            result = mutate_sound(
-                gen,
-                pack,
-                sound_id,
-                count=count,
-                spread=spread,
-                batch_size=batch_size,
-                on_progress=bar,
-            )
+    gen = _load_model(model, threads)
+    with _Bar("mutating") as bar:
+        result = mutate_sound(
+            gen,
+            pack,
+            sound_id,
+            count=count,
+            spread=spread,
+            batch_size=batch_size,
+            on_progress=bar,
+        )
     new = result.creature
     console.print(
         f"{result.rendered} variations of {sound_id} → {new['id']} ({new['resource']}) in "
@@ -394,7 +380,7 @@ def merge_command(
     """Merge the shards of a pack (rendered with --shard I/N) into one complete pack."""
     from ..runtime.shards import merge_shards
 
-    with _user_errors(), _Bar("merging") as bar:
+    with _Bar("merging") as bar:
         result = merge_shards(folders, out, on_progress=bar)
     console.print(
         f"{result.total} sounds merged in {result.seconds:.1f} s → {result.path}",
@@ -410,8 +396,7 @@ def verify_command(
     """Check every file of a pack against its manifest (sha256, .tres, side files)."""
     from ..runtime.verify import verify_pack
 
-    with _user_errors():
-        problems = verify_pack(pack)
+    problems = verify_pack(pack)
     if problems:
         for p in problems:
             console.print(p, highlight=False, soft_wrap=True)
