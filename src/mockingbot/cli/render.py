@@ -283,9 +283,9 @@ def _render(
         variations=variations,
         seed=seed,
         spread=spread,
-        sample_rate=_sample_rate(sample_rate),
+        output_rate=_sample_rate(sample_rate),
         audio_format=audio_format.strip().lower(),
-        loudness=loudness,
+        loudness_lufs=loudness,
         size_range=parse_size_range(size_range),
     )
     gen = _load_model(model, threads)
