@@ -175,3 +175,25 @@ def test_every_command_lets_a_work_error_exit_1(
 
     monkeypatch.setattr(importlib.import_module(module), name, _raising(WorkError(DISK_FULL)))
     assert _one_error_line(_mbot(*args), EXIT_WORK) == f"error: {DISK_FULL}"
+
+
+@pytest.mark.parametrize(
+    ("errno_name", "kind", "fix"),
+    [
+        ("ENOSPC", WorkError, "free some space"),
+        ("EDQUOT", WorkError, "free some space"),
+        ("EACCES", errors.PackError, "fix that"),
+    ],
+)
+def test_a_full_disk_while_writing_a_pack_is_a_failure_while_working(
+    tmp_path: Path, errno_name: str, kind: type, fix: str
+) -> None:
+    import errno
+
+    from mockingbot.runtime.pack_folder import disk_errors
+
+    code = getattr(errno, errno_name)
+    with pytest.raises(MockingBotError) as caught, disk_errors(tmp_path, again="run it again"):
+        raise OSError(code, os.strerror(code), str(tmp_path / "a.wav"))
+    assert type(caught.value) is kind
+    assert str(caught.value).endswith(f"; {fix}, then run it again")
