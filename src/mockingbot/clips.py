@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .defaults import TRIM_THRESHOLD_DB
+from .defaults import CONTEXTS, TRIM_THRESHOLD_DB
 from .errors import ParameterError
 from .validation import as_float, as_int
 
@@ -59,13 +59,8 @@ __all__ = [
 ]
 
 # ---------------------------------------------------------------------------- constants
-#: How a recording becomes training clips (``mockingbot.dataset.load_dataset(context=...)``):
-#: ``"call"`` — every call cut at its onset and offset, the room tone around it dropped (sounds
-#: that start at once, as game events want); ``"recording"`` — the file as recorded, only
-#: leading and trailing silence trimmed, one clip per file (room tone, breaths and handling
-#: noise stay: what a listener hears in the data set). A model's metadata records which one it
-#: learnt from, so that the runtime can cut its sounds the way ``"call"`` cuts recordings.
-CONTEXTS = ("call", "recording")
+# CONTEXTS (how a recording becomes training clips) is defaults.CONTEXTS, imported above:
+# these functions implement it, mockingbot.dataset chooses between them.
 
 #: Peak level of a training clip. -1 dBFS leaves a little headroom for resampling overshoot.
 CLIP_PEAK_DBFS = -1.0

@@ -25,6 +25,7 @@ from ..defaults import (
     DEFAULT_SIZE_RANGE,
     DEFAULT_SPREAD,
     DEFAULT_VARIATIONS,
+    MAX_DEFAULT_THREADS,
     SIZE_LIMITS,
 )
 from ._output import console, err_console, fail, progress
@@ -116,7 +117,8 @@ def _sample_rate(text: str) -> int | str:
         return int(value)
     except ValueError:
         raise ParameterError(
-            f"--sample-rate must be 'native' or a rate in Hz such as 44100, got {text!r}"
+            "--sample-rate must be 'native' or a rate in Hz such as "
+            f"{DEFAULT_OUTPUT_RATE_HZ}, got {text!r}"
         ) from None
 
 
@@ -152,12 +154,9 @@ class _Bar:
 
 def _usable_cores() -> int:
     """CPU cores this process may run on (its affinity mask where the OS has one)."""
-    import os
+    from ..runtime.threads import default_threads
 
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
+    return default_threads(cap=None)
 
 
 def _cap_threads(threads: int | None) -> int | None:
@@ -242,8 +241,8 @@ def render_pack_command(
     threads: int | None = typer.Option(
         None,
         "--threads",
-        help="onnxruntime threads (default: usable cores, at most 4; more than the usable "
-        "cores is capped to them). Output does not depend on it.",
+        help=f"onnxruntime threads (default: usable cores, at most {MAX_DEFAULT_THREADS}; more "
+        "than the usable cores is capped to them). Output does not depend on it.",
         show_default=False,
     ),
 ) -> None:

@@ -61,7 +61,7 @@ __all__ = [
 
 # Defaults and limits (loudness target, peak ceiling, fade length, creature sizes) are
 # mockingbot.defaults': one home, shared with the CLI and the pack renderer.
-SIZE_RANGE = SIZE_LIMITS  # moved to defaults.SIZE_LIMITS (#14); kept for tests/test_latents.py
+
 #: soxr quality preset: "HQ" (20-bit, ~0.3 ms for 2 s at 8 kHz → 48 kHz) is transparent here.
 RESAMPLE_QUALITY = "HQ"
 
