@@ -150,35 +150,22 @@ def test_the_process_exit_status_is_the_code(exc: str, code: int, line: str) -> 
 
 
 # Every command group must let a WorkError reach cli/main.py: a command that catches
-# MockingBotError itself and calls fail() turns it into exit 2. Those still doing so are in
-# files this change does not own (listed in its report); they pass once the catch is removed.
-_LOCAL_CATCH = pytest.mark.xfail(
-    strict=False, reason="the command catches MockingBotError itself and exits 2 (#14)"
-)
-
-
+# MockingBotError itself and calls fail() would turn it into exit 2.
 @pytest.mark.parametrize(
     ("module", "name", "args"),
     [
         ("mockingbot.runtime.onnx_info", "model_info", ["info", "m.onnx"]),
-        pytest.param(
-            "mockingbot.dataset", "load_dataset", ["dataset", "inspect", "."], marks=_LOCAL_CATCH
-        ),
-        pytest.param(
+        ("mockingbot.dataset", "load_dataset", ["dataset", "inspect", "."]),
+        (
             "mockingbot.evaluation.report",
             "evaluate",
             ["evaluate", ".", "--reference", ".", "--no-plot"],
-            marks=_LOCAL_CATCH,
         ),
-        pytest.param(
-            "mockingbot.cli.godot", "install", ["godot", "install", "."], marks=_LOCAL_CATCH
-        ),
-        pytest.param(
-            "mockingbot.runtime.pack", "verify_pack", ["pack", "verify", "."], marks=_LOCAL_CATCH
-        ),
-        pytest.param(
-            "mockingbot.runtime.pack", "merge_shards", ["pack", "merge", "."], marks=_LOCAL_CATCH
-        ),
+        ("mockingbot.cli.godot", "install", ["godot", "install", "."]),
+        ("mockingbot.runtime.verify", "verify_pack", ["pack", "verify", "."]),
+        ("mockingbot.runtime.shards", "merge_shards", ["pack", "merge", "."]),
+        ("mockingbot.runtime.pack", "render_pack", ["render-pack", "--count", "1"]),
+        ("mockingbot.runtime.mutate", "mutate_sound", ["mutate", "x_v01", "--pack", "."]),
     ],
 )
 def test_every_command_lets_a_work_error_exit_1(
@@ -188,3 +175,25 @@ def test_every_command_lets_a_work_error_exit_1(
 
     monkeypatch.setattr(importlib.import_module(module), name, _raising(WorkError(DISK_FULL)))
     assert _one_error_line(_mbot(*args), EXIT_WORK) == f"error: {DISK_FULL}"
+
+
+@pytest.mark.parametrize(
+    ("errno_name", "kind", "fix"),
+    [
+        ("ENOSPC", WorkError, "free some space"),
+        ("EDQUOT", WorkError, "free some space"),
+        ("EACCES", errors.PackError, "fix that"),
+    ],
+)
+def test_a_full_disk_while_writing_a_pack_is_a_failure_while_working(
+    tmp_path: Path, errno_name: str, kind: type, fix: str
+) -> None:
+    import errno
+
+    from mockingbot.runtime.pack_folder import disk_errors
+
+    code = getattr(errno, errno_name)
+    with pytest.raises(MockingBotError) as caught, disk_errors(tmp_path, again="run it again"):
+        raise OSError(code, os.strerror(code), str(tmp_path / "a.wav"))
+    assert type(caught.value) is kind
+    assert str(caught.value).endswith(f"; {fix}, then run it again")

@@ -142,7 +142,7 @@ def test_cli_summary_names_the_noise_input_and_the_waveform_output(
 def test_render_pack_with_the_exported_model_is_deterministic_and_skips_phase(
     exported, tmp_path: Path
 ) -> None:
-    settings = PackSettings(count=6, creatures=2, seed=3, sample_rate=16000)
+    settings = PackSettings(count=6, creatures=2, seed=3, output_rate=16000)
     a = P.render_pack(GeneratorModel.load(exported.path, threads=2), tmp_path / "a", settings)
     P.render_pack(
         GeneratorModel.load(exported.path, threads=1), tmp_path / "b", settings, batch_size=1

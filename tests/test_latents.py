@@ -145,9 +145,15 @@ def test_sizes_stay_inside_any_allowed_range(a: float, b: float, creature: int) 
 
 
 def test_size_limits_are_what_post_processing_accepts() -> None:
+    # One home (defaults.SIZE_LIMITS): post-processing takes sizes up to its ends, not beyond.
     from mockingbot.runtime import postprocess
 
-    assert SIZE_LIMITS == postprocess.SIZE_RANGE
+    clip = np.zeros(64)
+    for size in SIZE_LIMITS:
+        postprocess.change_size(clip, sr=8000, size=size)
+    for size in (SIZE_LIMITS[0] * 0.99, SIZE_LIMITS[1] * 1.01):
+        with pytest.raises(ParameterError, match="size"):
+            postprocess.change_size(clip, sr=8000, size=size)
     assert SIZE_LIMITS[0] <= DEFAULT_SIZE_RANGE[0] <= DEFAULT_SIZE_RANGE[1] <= SIZE_LIMITS[1]
 
 

@@ -40,7 +40,7 @@ from mockingbot.runtime.thumbnails import THUMB_HEIGHT, THUMB_WIDTH
 from mockingbot.runtime.verify import verify_pack
 
 #: 14 sounds as 3 creatures of 5, 5 and 4 variations.
-SETTINGS = S.PackSettings(count=14, creatures=3, seed=5, sample_rate=16000)
+SETTINGS = S.PackSettings(count=14, creatures=3, seed=5, output_rate=16000)
 
 MANIFEST_KEYS = [
     "format",
@@ -199,10 +199,10 @@ def test_shards_partition_the_creatures_contiguously() -> None:
     ("changes", "message"),
     [
         ({"audio_format": "mp3"}, "audio format must be one of wav, ogg"),
-        ({"sample_rate": 100}, "sample rate"),
-        ({"sample_rate": "fast"}, "sample rate"),
-        ({"loudness": 3.0}, "loudness"),
-        ({"loudness": float("nan")}, "loudness"),
+        ({"output_rate": 100}, "sample rate"),
+        ({"output_rate": "fast"}, "sample rate"),
+        ({"loudness_lufs": 3.0}, "loudness"),
+        ({"loudness_lufs": float("nan")}, "loudness"),
         ({"spread": 1.5}, "spread"),
         ({"seed": -1}, "seed"),
         ({"name": "a/b"}, "folder name"),
@@ -381,7 +381,7 @@ def test_a_different_seed_gives_different_sounds(model: GeneratorModel, tmp_path
 
 
 def test_ogg_packs_are_reproducible_and_decode(model: GeneratorModel, tmp_path: Path) -> None:
-    settings = S.PackSettings(count=3, audio_format="ogg", sample_rate="native")
+    settings = S.PackSettings(count=3, audio_format="ogg", output_rate="native")
     P.render_pack(model, tmp_path / "a", settings)
     P.render_pack(model, tmp_path / "b", settings, batch_size=1)
     _assert_same_tree(tmp_path / "a", tmp_path / "b")
@@ -716,7 +716,7 @@ def test_mutate_refuses_unknown_sounds_other_models_and_unfinished_packs(
 def _peak_bytes(model: GeneratorModel, out: Path, count: int) -> int:
     tracemalloc.start()
     try:
-        P.render_pack(model, out, S.PackSettings(count=count, sample_rate="native"), batch_size=8)
+        P.render_pack(model, out, S.PackSettings(count=count, output_rate="native"), batch_size=8)
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

@@ -67,7 +67,7 @@ def test_trim_silence_threshold_is_relative_to_the_peak() -> None:
 
 def test_finalize_keeps_an_all_silent_clip_whole() -> None:
     # The trim has nothing to cut against (silence_bounds says (0, 0)); finalize keeps it.
-    assert pp.finalize(np.zeros(100), sr=SR, target_sr=SR).shape == (100,)
+    assert pp.finalize(np.zeros(100), sr=SR, output_rate=SR).shape == (100,)
 
 
 # --------------------------------------------------------------------------------- fades
@@ -102,13 +102,13 @@ def test_size_one_is_the_identity() -> None:
 
 @pytest.mark.parametrize(("target", "expected"), [(48000, 6 * 8000), (44100, 44100), (8000, 8000)])
 def test_resample_lengths(target: int, expected: int) -> None:
-    out = pp.resample(_sine(300.0, 1.0), sr=SR, target_sr=target)
+    out = pp.resample(_sine(300.0, 1.0), sr=SR, output_rate=target)
     assert out.dtype == np.float32
     assert out.size == pytest.approx(expected, abs=1)
 
 
 def test_resample_keeps_the_frequency() -> None:
-    out = pp.resample(_sine(300.0, 0.5), sr=SR, target_sr=48000)
+    out = pp.resample(_sine(300.0, 0.5), sr=SR, output_rate=48000)
     assert _f0(out, 48000) == pytest.approx(300.0, abs=1.0)
 
 
@@ -125,7 +125,7 @@ def test_loudness_matches_pyloudnorm(seconds: float, sr: int, rng: np.random.Gen
 def test_normalize_reaches_the_target_within_half_a_lu() -> None:
     y = synth_meow(seconds=2.0) * 0.05
     for target in (-23.0, -18.0, -14.0):
-        out = pp.normalize_loudness(y, sr=SR, lufs=target, peak_dbfs=0.0)
+        out = pp.normalize_loudness(y, sr=SR, loudness_lufs=target, peak_dbfs=0.0)
         loudness = pyloudnorm.Meter(SR).integrated_loudness(out.astype(np.float64))
         assert loudness == pytest.approx(target, abs=0.5)
 
@@ -133,7 +133,7 @@ def test_normalize_reaches_the_target_within_half_a_lu() -> None:
 def test_peak_ceiling_wins_over_the_loudness_target() -> None:
     y = np.zeros(16000)
     y[::2000] = 0.01  # clicks: very low loudness, high crest factor
-    out = pp.normalize_loudness(y, sr=SR, lufs=-10.0, peak_dbfs=-3.0)
+    out = pp.normalize_loudness(y, sr=SR, loudness_lufs=-10.0, peak_dbfs=-3.0)
     assert np.abs(out).max() <= 10 ** (-3.0 / 20)
     assert np.abs(out).max() > 10 ** (-3.1 / 20)
     assert np.abs(pp.to_pcm16(out)).max() <= 10 ** (-3.0 / 20) * 32768
@@ -143,7 +143,7 @@ def test_short_clips_are_measured_as_a_loop_of_themselves() -> None:
     short = _sine(500.0, 0.1)  # shorter than one 400 ms gating block
     looped = np.tile(short, 4)
     assert pp.measure(short, sr=SR)[0] == pytest.approx(pp.measure(looped, sr=SR)[0], abs=1e-6)
-    out = pp.normalize_loudness(short, sr=SR, lufs=-20.0)
+    out = pp.normalize_loudness(short, sr=SR, loudness_lufs=-20.0)
     assert pp.measure(out, sr=SR)[0] == pytest.approx(-20.0, abs=0.01)
 
 
@@ -177,7 +177,7 @@ def test_pcm16_refuses_nan() -> None:
 # --------------------------------------------------------------------------------- finalize
 def test_finalize_makes_a_game_ready_clip() -> None:
     raw = np.r_[np.zeros(2000), synth_meow(seconds=1.0), np.zeros(3000)] * 0.2 + 0.05
-    out = pp.finalize(raw, sr=SR, target_sr=48000, lufs=-20.0, peak_dbfs=-1.0)
+    out = pp.finalize(raw, sr=SR, output_rate=48000, loudness_lufs=-20.0, peak_dbfs=-1.0)
     assert out.dtype == np.float32
     assert out[0] == 0.0 and out[-1] == 0.0
     assert np.abs(out).max() <= 10 ** (-1.0 / 20)
@@ -188,16 +188,16 @@ def test_finalize_makes_a_game_ready_clip() -> None:
 
 def test_finalize_size_changes_duration_and_is_repeatable() -> None:
     raw = synth_meow(seconds=0.5)
-    one = pp.finalize(raw, sr=SR, target_sr=SR)
-    big = pp.finalize(raw, sr=SR, target_sr=SR, size=2.0)
+    one = pp.finalize(raw, sr=SR, output_rate=SR)
+    big = pp.finalize(raw, sr=SR, output_rate=SR, size=2.0)
     assert big.size == pytest.approx(2 * one.size, abs=4)
-    assert pp.finalize(raw, sr=SR, target_sr=SR, size=2.0).tobytes() == big.tobytes()
+    assert pp.finalize(raw, sr=SR, output_rate=SR, size=2.0).tobytes() == big.tobytes()
 
 
 @pytest.mark.parametrize("cut_calls", [False, True])
 @pytest.mark.parametrize("n", [0, 1, 50, 8000])
 def test_finalize_of_silence_is_silence(n: int, cut_calls: bool) -> None:
-    out = pp.finalize(np.zeros(n), sr=SR, target_sr=44100, size=1.5, cut_calls=cut_calls)
+    out = pp.finalize(np.zeros(n), sr=SR, output_rate=44100, size=1.5, cut_calls=cut_calls)
     assert np.isfinite(out).all() and not np.any(out)
 
 
@@ -226,8 +226,8 @@ def test_finalize_cuts_room_tone_only_when_asked() -> None:
     """The sample-peak trim keeps room tone 45 dB down (its threshold is 50 dB); the call
     cut, which the pack writer turns on for recording-context models, removes it."""
     y, _ = _room_tone_then_call(lead_s=0.5, tail_s=0.3)
-    kept = pp.finalize(y, sr=SR, target_sr=SR)
-    cut = pp.finalize(y, sr=SR, target_sr=SR, cut_calls=True)
+    kept = pp.finalize(y, sr=SR, output_rate=SR)
+    cut = pp.finalize(y, sr=SR, output_rate=SR, cut_calls=True)
     assert kept.size >= 0.95 * y.size
     assert cut.size <= 0.6 * SR + 0.2 * SR
     assert cut[0] == 0.0 and cut[-1] == 0.0  # still faded
@@ -247,7 +247,7 @@ def test_finalize_cuts_room_tone_only_when_asked() -> None:
 def test_finalize_never_makes_nan_and_respects_the_ceiling(
     y: np.ndarray, size: float, cut_calls: bool
 ) -> None:
-    out = pp.finalize(y, sr=SR, target_sr=16000, size=size, peak_dbfs=-1.0, cut_calls=cut_calls)
+    out = pp.finalize(y, sr=SR, output_rate=16000, size=size, peak_dbfs=-1.0, cut_calls=cut_calls)
     assert np.isfinite(out).all()
     assert np.abs(out).max(initial=0.0) <= 10 ** (-1.0 / 20)
 
@@ -256,15 +256,15 @@ def test_finalize_never_makes_nan_and_respects_the_ceiling(
     ("kwargs", "fragment"),
     [
         ({"size": 10.0}, "size"),
-        ({"lufs": 5.0}, "lufs"),
+        ({"loudness_lufs": 5.0}, "loudness_lufs"),
         ({"peak_dbfs": 1.0}, "peak_dbfs"),
         ({"fade_ms": -1.0}, "fade_ms"),
-        ({"target_sr": 0}, "target_sr"),
+        ({"output_rate": 0}, "output_rate"),
         ({"sr": 8000.5}, "sr"),
     ],
 )
 def test_finalize_rejects_bad_arguments(kwargs: dict, fragment: str) -> None:
-    args = {"sr": SR, "target_sr": 48000, **kwargs}
+    args = {"sr": SR, "output_rate": 48000, **kwargs}
     with pytest.raises(ParameterError, match=fragment):
         pp.finalize(np.zeros(100), **args)
 
@@ -275,4 +275,4 @@ def test_finalize_rejects_bad_arguments(kwargs: dict, fragment: str) -> None:
 )
 def test_bad_audio_is_rejected(y: object, fragment: str) -> None:
     with pytest.raises(ParameterError, match=fragment):
-        pp.finalize(y, sr=SR, target_sr=SR)  # type: ignore[arg-type]
+        pp.finalize(y, sr=SR, output_rate=SR)  # type: ignore[arg-type]

@@ -23,9 +23,11 @@ their onset at the start too; the model learns whatever placement its data shows
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from .defaults import TRIM_THRESHOLD_DB
+from .defaults import CONTEXTS, TRIM_THRESHOLD_DB
 from .errors import ParameterError
 from .validation import as_float, as_int
 
@@ -59,13 +61,8 @@ __all__ = [
 ]
 
 # ---------------------------------------------------------------------------- constants
-#: How a recording becomes training clips (``mockingbot.dataset.load_dataset(context=...)``):
-#: ``"call"`` — every call cut at its onset and offset, the room tone around it dropped (sounds
-#: that start at once, as game events want); ``"recording"`` — the file as recorded, only
-#: leading and trailing silence trimmed, one clip per file (room tone, breaths and handling
-#: noise stay: what a listener hears in the data set). A model's metadata records which one it
-#: learnt from, so that the runtime can cut its sounds the way ``"call"`` cuts recordings.
-CONTEXTS = ("call", "recording")
+# CONTEXTS (how a recording becomes training clips) is defaults.CONTEXTS, imported above:
+# these functions implement it, mockingbot.dataset chooses between them.
 
 #: Peak level of a training clip. -1 dBFS leaves a little headroom for resampling overshoot.
 CLIP_PEAK_DBFS = -1.0
@@ -221,18 +218,16 @@ def energy_envelope(
     return 10.0 * np.log10(np.maximum(power, _EPS_POWER)), frame, hop
 
 
-def trim_silence(
-    y: np.ndarray,
-    *,
-    sr: int,
-    threshold_db: float = TRIM_THRESHOLD_DB,
-    pre_roll_s: float = PRE_ROLL_S,
-    post_roll_s: float = POST_ROLL_S,
-    per_sample: bool = False,
-) -> np.ndarray:
+def trim_silence(y: np.ndarray, *, sr: int, **bounds: Any) -> np.ndarray:
     """Cut leading and trailing parts more than ``-threshold_db`` dB below the peak.
 
-    Args: as :func:`silence_bounds`.
+    :func:`silence_bounds` decides where; this only cuts there.
+
+    Args:
+        y: audio, shape [samples].
+        sr: sample rate in Hz.
+        **bounds: :func:`silence_bounds`'s keyword arguments (``threshold_db``,
+            ``pre_roll_s``, ``post_roll_s``, ``per_sample``), with its defaults.
 
     Returns:
         the trimmed audio (a copy); empty if ``y`` is empty or digital silence (there is no
@@ -247,14 +242,7 @@ def trim_silence(
         >>> trim_silence(y, sr=8000, pre_roll_s=0, post_roll_s=0, per_sample=True).shape
         (100,)
     """
-    start, end = silence_bounds(
-        y,
-        sr=sr,
-        threshold_db=threshold_db,
-        pre_roll_s=pre_roll_s,
-        post_roll_s=post_roll_s,
-        per_sample=per_sample,
-    )
+    start, end = silence_bounds(y, sr=sr, **bounds)
     return np.asarray(y)[start:end].copy()
 
 

@@ -91,9 +91,13 @@ OUTPUT_RATE_HZ_LIMITS = (8000, 192000)
 AUDIO_FORMATS = ("wav", "ogg")
 
 # --- training data
-#: How a data folder becomes training clips (``mbot dataset inspect --context``, a training
-#: config's ``[data] context``): ``call`` cuts every call out of a file, ``recording`` keeps
-#: one clip per file.
+#: How a recording becomes training clips (``mbot dataset inspect --context``, a training
+#: config's ``[data] context``, ``mockingbot.dataset.load_dataset(context=...)``): ``"call"``
+#: — every call cut at its onset and offset, the room tone around it dropped (sounds that
+#: start at once, as game events want); ``"recording"`` — the file as recorded, only leading
+#: and trailing silence trimmed, one clip per file (room tone, breaths and handling noise
+#: stay: what a listener hears in the data set). A model's metadata records which one it
+#: learnt from, so that the runtime can cut its sounds the way ``"call"`` cuts recordings.
 CONTEXTS = ("call", "recording")
 
 # --- models

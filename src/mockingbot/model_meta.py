@@ -52,8 +52,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .clips import CONTEXTS
-from .defaults import LATENT_DISTRIBUTIONS, PHASE_METHODS
+from .defaults import CONTEXTS, LATENT_DISTRIBUTIONS, PHASE_METHODS
 from .errors import ModelError
 from .spec import SpectrogramSpec
 from .texture import noise_shape
@@ -142,7 +141,7 @@ class ModelMeta:
     preset: str = "default"
     training_steps: int = 0
     dataset: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    data_context: str = "call"
+    data_context: str = CONTEXTS[0]
     exporter: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     content_hash: str = ""
     format_version: int = MODEL_FORMAT_VERSION
@@ -262,7 +261,7 @@ class ModelMeta:
         }
         if self.noise_input_name:  # only then: spectrogram models keep their exact bytes
             values["noise_input_name"] = self.noise_input_name
-        if self.data_context != "call":  # the same for call-context models
+        if self.data_context != CONTEXTS[0]:  # the same for call-context models
             values["data_context"] = self.data_context
         return {PREFIX + k: v for k, v in values.items()}
 
@@ -301,7 +300,7 @@ class ModelMeta:
                 preset=raw.get("preset", "default"),
                 training_steps=int(raw.get("training_steps", "0")),
                 dataset=json.loads(raw.get("dataset", "{}")),
-                data_context=raw.get("data_context", "call"),
+                data_context=raw.get("data_context", CONTEXTS[0]),
                 exporter=json.loads(raw.get("exporter", "{}")),
                 content_hash=raw.get("content_hash", ""),
                 format_version=fmt,

@@ -13,8 +13,8 @@ from typing import Any
 
 import typer
 
-from ..errors import MockingBotError
-from ._output import console, fail, print_json, progress
+from ..defaults import CONTEXTS
+from ._output import console, print_json, progress
 
 __all__ = ["inspect", "register"]
 
@@ -146,39 +146,36 @@ def inspect(
         help="Spectrogram preset that sets the sample rate and clip length.",
     ),
     context: str = typer.Option(
-        "call",
+        CONTEXTS[0],
         "--context",
-        help="call (cut every call, the trainer's default) or recording (one clip per file),"
-        " as the [data] context setting of a training config.",
+        help=f"{CONTEXTS[0]} (cut every call, the trainer's default) or {CONTEXTS[1]} (one clip"
+        " per file), as the [data] context setting of a training config.",
     ),
 ) -> None:
     """Report what the trainer would get from DIR: formats, levels, clips, rejected files."""
-    from ..dataset import CONTEXTS, load_dataset
+    from ..dataset import load_dataset
+    from ..errors import ParameterError
     from ..spec import PRESETS
     from ..validation import one_of
 
-    try:
-        one_of("--context", context, CONTEXTS)
-    except MockingBotError as exc:
-        fail(str(exc))
+    one_of("--context", context, CONTEXTS)
     if preset not in PRESETS:
-        fail(f"--preset: unknown preset {preset!r} (choose from {', '.join(sorted(PRESETS))})")
+        raise ParameterError(
+            f"--preset: unknown preset {preset!r} (choose from {', '.join(sorted(PRESETS))})"
+        )
     spec = PRESETS[preset]
-    try:
-        if json_out:
-            ds = load_dataset(directory, spec=spec, strict=strict, context=context)
-        else:
-            with progress(transient=True) as bar:
-                task = bar.add_task("decoding", total=None, rate="", status="")
+    if json_out:
+        ds = load_dataset(directory, spec=spec, strict=strict, context=context)
+    else:
+        with progress(transient=True) as bar:
+            task = bar.add_task("decoding", total=None, rate="", status="")
 
-                def on_progress(done: int, total: int) -> None:
-                    bar.update(task, completed=done, total=total)
+            def on_progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
 
-                ds = load_dataset(
-                    directory, spec=spec, strict=strict, on_progress=on_progress, context=context
-                )
-    except MockingBotError as exc:
-        fail(str(exc))
+            ds = load_dataset(
+                directory, spec=spec, strict=strict, on_progress=on_progress, context=context
+            )
     summary = ds.summary()
     summary["bandwidth"] = _bandwidth_report(ds, quiet=json_out)
     if json_out:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import typer
 
-from ..errors import MockingBotError
 from ._output import console, err_console, fail, print_json, progress, stage_bars
 
 __all__ = ["evaluate", "register"]
@@ -158,19 +157,16 @@ def evaluate(
         plot_path = Path(generated) / DEFAULT_PLOT_NAME
     if not no_plot:
         _check_plot_path(plot_path)
-    try:
-        with progress(transient=True) as bar:
-            result = run_evaluation(
-                Path(generated),
-                Path(reference),
-                seed=seed,
-                floor_repeats=floor_repeats,
-                on_progress=stage_bars(bar),
-            )
-        if not no_plot:
-            plot(result, plot_path)
-    except MockingBotError as exc:
-        fail(str(exc))
+    with progress(transient=True) as bar:
+        result = run_evaluation(
+            Path(generated),
+            Path(reference),
+            seed=seed,
+            floor_repeats=floor_repeats,
+            on_progress=stage_bars(bar),
+        )
+    if not no_plot:
+        plot(result, plot_path)
     if json_out:
         data = result.to_dict()
         data["plot"] = None if no_plot else str(plot_path)

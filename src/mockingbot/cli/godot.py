@@ -12,10 +12,9 @@ from pathlib import Path
 
 import typer
 
-from ..errors import MockingBotError
 from ..runtime.godot_install import DEFAULT_PACKS_FOLDER, InstallReport, install
 from ..runtime.godot_project import addon_source_dir
-from ._output import console, fail, print_json, warn
+from ._output import console, print_json, warn
 
 __all__ = ["addon_path_command", "install_command", "register"]
 
@@ -96,10 +95,7 @@ def install_command(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Copy the MockingBot addon (and a pack) into a Godot 4 project and enable the plugin."""
-    try:
-        report = install(project_dir, pack=pack, packs_folder=packs_dir, force=force)
-    except MockingBotError as exc:
-        fail(str(exc))
+    report = install(project_dir, pack=pack, packs_folder=packs_dir, force=force)
     if as_json:
         print_json(report.to_json())
     else:
@@ -109,10 +105,7 @@ def install_command(
 @godot_app.command("addon-path", epilog=_ADDON_PATH_EPILOG)
 def addon_path_command() -> None:
     """Print the folder holding the addon files (to copy them by hand)."""
-    try:
-        typer.echo(str(addon_source_dir()))
-    except MockingBotError as exc:
-        fail(str(exc))
+    typer.echo(str(addon_source_dir()))
 
 
 def register(app: typer.Typer) -> None:

@@ -10,9 +10,7 @@ built from the command's result object alone, to stdout.
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import typer
@@ -27,9 +25,9 @@ from ..defaults import (
     DEFAULT_SIZE_RANGE,
     DEFAULT_SPREAD,
     DEFAULT_VARIATIONS,
+    MAX_DEFAULT_THREADS,
     SIZE_LIMITS,
 )
-from ..errors import MockingBotError
 from ._output import console, err_console, fail, progress
 
 __all__ = ["merge_command", "mutate_command", "register", "render_pack_command", "verify_command"]
@@ -119,7 +117,8 @@ def _sample_rate(text: str) -> int | str:
         return int(value)
     except ValueError:
         raise ParameterError(
-            f"--sample-rate must be 'native' or a rate in Hz such as 44100, got {text!r}"
+            "--sample-rate must be 'native' or a rate in Hz such as "
+            f"{DEFAULT_OUTPUT_RATE_HZ}, got {text!r}"
         ) from None
 
 
@@ -153,23 +152,11 @@ class _Bar:
         self._progress.update(self._task, completed=done, rate=f"{rate:.1f} sounds/s")
 
 
-@contextlib.contextmanager
-def _user_errors() -> Iterator[None]:
-    """Turn a :class:`MockingBotError` into one ``error:`` line and exit code 2."""
-    try:
-        yield
-    except MockingBotError as exc:
-        fail(str(exc))
-
-
 def _usable_cores() -> int:
     """CPU cores this process may run on (its affinity mask where the OS has one)."""
-    import os
+    from ..runtime.threads import default_threads
 
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
+    return default_threads(cap=None)
 
 
 def _cap_threads(threads: int | None) -> int | None:
@@ -254,14 +241,13 @@ def render_pack_command(
     threads: int | None = typer.Option(
         None,
         "--threads",
-        help="onnxruntime threads (default: usable cores, at most 4; more than the usable "
-        "cores is capped to them). Output does not depend on it.",
+        help=f"onnxruntime threads (default: usable cores, at most {MAX_DEFAULT_THREADS}; more "
+        "than the usable cores is capped to them). Output does not depend on it.",
         show_default=False,
     ),
 ) -> None:
     """Render a pack of game-ready creature sounds: audio, Godot .tres, index.html, manifest."""
-    with _user_errors():
-        _render(**locals())
+    _render(**locals())
 
 
 def _render(
@@ -296,9 +282,9 @@ def _render(
         variations=variations,
         seed=seed,
         spread=spread,
-        sample_rate=_sample_rate(sample_rate),
+        output_rate=_sample_rate(sample_rate),
         audio_format=audio_format.strip().lower(),
-        loudness=loudness,
+        loudness_lufs=loudness,
         size_range=parse_size_range(size_range),
     )
     gen = _load_model(model, threads)
@@ -359,18 +345,17 @@ def mutate_command(
     """Make more sounds like SOUND_ID: a new creature in the same pack."""
     from ..runtime.mutate import mutate_sound
 
-    with _user_errors():
-        gen = _load_model(model, threads)
-        with _Bar("mutating") as bar:
-            result = mutate_sound(
-                gen,
-                pack,
-                sound_id,
-                count=count,
-                spread=spread,
-                batch_size=batch_size,
-                on_progress=bar,
-            )
+    gen = _load_model(model, threads)
+    with _Bar("mutating") as bar:
+        result = mutate_sound(
+            gen,
+            pack,
+            sound_id,
+            count=count,
+            spread=spread,
+            batch_size=batch_size,
+            on_progress=bar,
+        )
     new = result.creature
     console.print(
         f"{result.rendered} variations of {sound_id} → {new['id']} ({new['resource']}) in "
@@ -394,7 +379,7 @@ def merge_command(
     """Merge the shards of a pack (rendered with --shard I/N) into one complete pack."""
     from ..runtime.shards import merge_shards
 
-    with _user_errors(), _Bar("merging") as bar:
+    with _Bar("merging") as bar:
         result = merge_shards(folders, out, on_progress=bar)
     console.print(
         f"{result.total} sounds merged in {result.seconds:.1f} s → {result.path}",
@@ -410,8 +395,7 @@ def verify_command(
     """Check every file of a pack against its manifest (sha256, .tres, side files)."""
     from ..runtime.verify import verify_pack
 
-    with _user_errors():
-        problems = verify_pack(pack)
+    problems = verify_pack(pack)
     if problems:
         for p in problems:
             console.print(p, highlight=False, soft_wrap=True)

@@ -311,16 +311,16 @@ def render_pack(
             count_done = reused
             if on_progress:
                 on_progress(count_done, total)
-            out_sr = settings.output_rate(model.spec.sr)
+            output_rate = settings.output_rate_hz(model.spec.sr)
             stream = render_sounds(
                 model,
                 settings.seed,
                 jobs,
                 spread=settings.spread,
                 sizes={c: traits[c].size for c in ours},
-                output_rate=out_sr,
+                output_rate=output_rate,
                 audio_format=settings.audio_format,
-                loudness_lufs=float(settings.loudness),
+                loudness_lufs=float(settings.loudness_lufs),
                 batch_size=batch_size,
             )
             try:
@@ -361,9 +361,9 @@ def render_pack(
                 seed=settings.seed,
                 arguments=settings.arguments(),
                 spec=model.spec.to_dict(),
-                sample_rate=out_sr,
+                sample_rate=output_rate,
                 audio_format=settings.audio_format,
-                loudness_lufs=float(settings.loudness),
+                loudness_lufs=float(settings.loudness_lufs),
                 attribution=attribution(model.meta),
                 creatures=creatures,
                 sounds=sounds,

@@ -31,7 +31,7 @@ from typing import Any
 
 from mockingbot import __version__
 from mockingbot.defaults import DEFAULT_SIZE_RANGE
-from mockingbot.errors import PackError, ParameterError
+from mockingbot.errors import PackError, ParameterError, WorkError
 from mockingbot.fileio import atomic_write_text, sha256_file
 
 from . import pack_format as fmt
@@ -183,22 +183,31 @@ def make_folder(out: Path) -> None:
         raise PackError(f"cannot write to {out}: permission denied")
 
 
+#: errno values that mean the disk (or the user's quota) is full.
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
 @contextlib.contextmanager
 def disk_errors(out: Path, *, again: str) -> Iterator[None]:
     """Turn an OSError while writing into ``out`` (a full disk, a quota, a read-only or
-    vanished folder) into one :class:`PackError` line that says what to do.
+    vanished folder) into one line that says what to do.
 
-    Every file is written atomically (temporary name, then rename), so what such an error
-    leaves behind is never a complete-looking file: at most temporary files, which the next
-    run deletes, and a journal that ``--resume`` continues from.
+    A full disk or quota is a :class:`~mockingbot.errors.WorkError` (exit code 1: the
+    command was right, the machine stopped it); any other OSError stays a
+    :class:`PackError` (exit code 2). Every file is written atomically (temporary name,
+    then rename), so what such an error leaves behind is never a complete-looking file: at
+    most temporary files, which the next run deletes, and a journal that ``--resume``
+    continues from.
     """
     try:
         yield
     except OSError as exc:
         why = exc.strerror or type(exc).__name__
         what = f"{exc.filename}: {why} (writing {out})" if exc.filename else f"{out}: {why}"
-        fix = "free some space" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "fix that"
-        raise PackError(f"cannot write the pack {what}; {fix}, then {again}") from None
+        full = exc.errno in _DISK_FULL
+        error = WorkError if full else PackError
+        fix = "free some space" if full else "fix that"
+        raise error(f"cannot write the pack {what}; {fix}, then {again}") from None
 
 
 # ============================================================================ journal

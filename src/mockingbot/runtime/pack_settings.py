@@ -75,9 +75,10 @@ class PackSettings:
         variations: variations per creature M (``None``: chosen).
         seed: pack seed; the same seed gives the same pack.
         spread: how far variations stray from their creature (0–1, see :mod:`.latents`).
-        sample_rate: ``"native"`` (the model's rate) or an output rate in Hz.
+        output_rate: ``"native"`` (the model's rate) or an output rate in Hz (recorded as
+            ``sample_rate`` in ``arguments``, the manifest's key since the first packs).
         audio_format: ``"wav"`` (16-bit PCM) or ``"ogg"`` (Vorbis).
-        loudness: integrated loudness target in LUFS.
+        loudness_lufs: integrated loudness target in LUFS (recorded as ``loudness``).
         size_range: ``(MIN, MAX)`` of the creatures' log-uniform sizes (``(1, 1)``: every
             creature at the model's natural size). Recorded in ``arguments`` only when it
             differs from :data:`~mockingbot.defaults.DEFAULT_SIZE_RANGE`, so packs with the
@@ -91,9 +92,9 @@ class PackSettings:
     variations: int | None = None
     seed: int = 0
     spread: float = DEFAULT_SPREAD
-    sample_rate: int | str = "native"
+    output_rate: int | str = "native"
     audio_format: str = AUDIO_FORMATS[0]
-    loudness: float = DEFAULT_LOUDNESS_LUFS
+    loudness_lufs: float = DEFAULT_LOUDNESS_LUFS
     size_range: tuple[float, float] = DEFAULT_SIZE_RANGE
 
     def __post_init__(self) -> None:
@@ -104,22 +105,24 @@ class PackSettings:
         lat.validate_seed(self.seed)
         lat.validate_spread(self.spread)
         _check_name(self.name, allow_empty=True)
-        if self.sample_rate != "native":
-            if isinstance(self.sample_rate, str):
+        if self.output_rate != "native":
+            if isinstance(self.output_rate, str):
                 raise ParameterError(
-                    f"sample rate must be 'native' or an integer, got {self.sample_rate!r}"
+                    f"sample rate must be 'native' or an integer, got {self.output_rate!r}"
                 )
             low, high = OUTPUT_RATE_HZ_LIMITS
-            as_int("sample rate (Hz)", self.sample_rate, low=low, high=high)
+            as_int("sample rate (Hz)", self.output_rate, low=low, high=high)
         one_of("audio format", self.audio_format, AUDIO_FORMATS)
         low, high = LOUDNESS_LUFS_LIMITS
-        as_float("loudness (LUFS)", self.loudness, low=low, high=high)
+        as_float("loudness (LUFS)", self.loudness_lufs, low=low, high=high)
         plan_pack(self.count, self.creatures, self.variations)
 
     def arguments(self) -> dict[str, Any]:
         """The manifest's ``arguments`` record (JSON-ready, fixed key order).
 
-        ``size_range`` comes last and only when it is not the default (see the class doc).
+        Its keys are the pack format's, unchanged since the first packs (``sample_rate``,
+        ``format``, ``loudness``), so packs keep their bytes. ``size_range`` comes last and
+        only when it is not the default (see the class doc).
         """
         args = {
             "name": self.name,
@@ -128,11 +131,11 @@ class PackSettings:
             "variations": self.variations,
             "seed": int(self.seed),
             "spread": float(self.spread),
-            "sample_rate": self.sample_rate
-            if self.sample_rate == "native"
-            else int(self.sample_rate),
+            "sample_rate": self.output_rate
+            if self.output_rate == "native"
+            else int(self.output_rate),
             "format": self.audio_format,
-            "loudness": float(self.loudness),
+            "loudness": float(self.loudness_lufs),
         }
         if self.size_range != DEFAULT_SIZE_RANGE:
             args[SIZE_RANGE_KEY] = list(self.size_range)
@@ -149,17 +152,17 @@ class PackSettings:
                 variations=args["variations"],
                 seed=args["seed"],
                 spread=args["spread"],
-                sample_rate=args["sample_rate"],
+                output_rate=args["sample_rate"],
                 audio_format=args["format"],
-                loudness=args["loudness"],
+                loudness_lufs=args["loudness"],
                 size_range=args.get(SIZE_RANGE_KEY, DEFAULT_SIZE_RANGE),
             )
         except KeyError as exc:
             raise PackError(f"manifest arguments lack {exc.args[0]!r}") from None
 
-    def output_rate(self, native_sr: int) -> int:
-        """The sample rate files are written at."""
-        return int(native_sr) if self.sample_rate == "native" else int(self.sample_rate)
+    def output_rate_hz(self, native_sr: int) -> int:
+        """The sample rate files are written at, for a model whose own rate is ``native_sr``."""
+        return int(native_sr) if self.output_rate == "native" else int(self.output_rate)
 
 
 def _check_name(name: object, *, allow_empty: bool = False) -> str:

@@ -61,7 +61,7 @@ __all__ = [
 
 # Defaults and limits (loudness target, peak ceiling, fade length, creature sizes) are
 # mockingbot.defaults': one home, shared with the CLI and the pack renderer.
-SIZE_RANGE = SIZE_LIMITS  # moved to defaults.SIZE_LIMITS (#14); kept for tests/test_latents.py
+
 #: soxr quality preset: "HQ" (20-bit, ~0.3 ms for 2 s at 8 kHz → 48 kHz) is transparent here.
 RESAMPLE_QUALITY = "HQ"
 
@@ -180,25 +180,25 @@ def _fade(y: np.ndarray, n_in: int, n_out: int) -> np.ndarray:
     return y
 
 
-def resample(y: np.ndarray, *, sr: int, target_sr: int) -> np.ndarray:
+def resample(y: np.ndarray, *, sr: int, output_rate: int) -> np.ndarray:
     """Sample-rate conversion with soxr (quality :data:`RESAMPLE_QUALITY`).
 
     Args:
         y: mono audio [samples] at ``sr``.
         sr: its sample rate (Hz).
-        target_sr: the wanted rate (Hz); equal rates return a copy.
+        output_rate: the wanted rate (Hz); equal rates return a copy.
 
     Returns:
-        float32 audio of about ``len(y) · target_sr / sr`` samples.
+        float32 audio of about ``len(y) · output_rate / sr`` samples.
 
     Examples:
-        >>> resample(np.zeros(8000), sr=8000, target_sr=48000).shape
+        >>> resample(np.zeros(8000), sr=8000, output_rate=48000).shape
         (48000,)
     """
     y = _audio(y)
     sr = _rate(sr, "sr")
-    target_sr = _rate(target_sr, "target_sr")
-    return _resample(y, sr, float(target_sr)).astype(np.float32)
+    output_rate = _rate(output_rate, "output_rate")
+    return _resample(y, sr, float(output_rate)).astype(np.float32)
 
 
 def _resample(y: np.ndarray, in_rate: float, out_rate: float) -> np.ndarray:
@@ -238,11 +238,11 @@ def change_size(y: np.ndarray, *, sr: int, size: float) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # Loudness
 # ---------------------------------------------------------------------------------------------
-def _normalize(y: np.ndarray, sr: int, lufs: float, peak_dbfs: float) -> np.ndarray:
+def _normalize(y: np.ndarray, sr: int, loudness_lufs: float, peak_dbfs: float) -> np.ndarray:
     loudness = integrated_loudness(y, sr)
     if not math.isfinite(loudness):  # silence: nothing to scale
         return y.copy()
-    gain = 10.0 ** ((lufs - loudness) / 20.0)
+    gain = 10.0 ** ((loudness_lufs - loudness) / 20.0)
     peak = float(np.abs(y).max())
     ceiling = max(10.0 ** (peak_dbfs / 20.0) - _CEILING_MARGIN, 0.0)
     gain = min(gain, ceiling / peak)
@@ -253,21 +253,22 @@ def normalize_loudness(
     y: np.ndarray,
     *,
     sr: int,
-    lufs: float = DEFAULT_LOUDNESS_LUFS,
+    loudness_lufs: float = DEFAULT_LOUDNESS_LUFS,
     peak_dbfs: float = PEAK_CEILING_DBFS,
 ) -> np.ndarray:
     """Scale to an integrated loudness, then enforce a sample-peak ceiling.
 
     One gain for the whole clip: first the one that brings the integrated loudness (BS.1770,
-    as pyloudnorm measures it) to ``lufs``; if that would put the peak above ``peak_dbfs``,
-    the smaller gain that puts it just under the ceiling (one 16-bit step below, so rounding
-    to PCM stays under). The ceiling wins because clipping is a defect and loudness a target:
-    spiky sounds end up quieter than ``lufs``, never distorted.
+    as pyloudnorm measures it) to ``loudness_lufs``; if that would put the peak above
+    ``peak_dbfs``, the smaller gain that puts it just under the ceiling (one 16-bit step
+    below, so rounding to PCM stays under). The ceiling wins because clipping is a defect
+    and loudness a target: spiky sounds end up quieter than ``loudness_lufs``, never
+    distorted.
 
     Args:
         y: mono audio [samples].
         sr: sample rate (Hz).
-        lufs: loudness target in LUFS, within ``defaults.LOUDNESS_LUFS_LIMITS``.
+        loudness_lufs: loudness target in LUFS, within ``defaults.LOUDNESS_LUFS_LIMITS``.
         peak_dbfs: sample-peak ceiling in dBFS, within ``defaults.PEAK_CEILING_DBFS_LIMITS``.
 
     Returns:
@@ -282,9 +283,9 @@ def normalize_loudness(
     """
     y = _audio(y)
     sr = _rate(sr, "sr")
-    lufs = _number(lufs, "lufs", *LOUDNESS_LUFS_LIMITS)
+    loudness_lufs = _number(loudness_lufs, "loudness_lufs", *LOUDNESS_LUFS_LIMITS)
     peak_dbfs = _number(peak_dbfs, "peak_dbfs", *PEAK_CEILING_DBFS_LIMITS)
-    return _normalize(y, sr, lufs, peak_dbfs).astype(np.float32)
+    return _normalize(y, sr, loudness_lufs, peak_dbfs).astype(np.float32)
 
 
 def measure(y: np.ndarray, *, sr: int) -> tuple[float, float]:
@@ -337,9 +338,9 @@ def finalize(
     y: np.ndarray,
     *,
     sr: int,
-    target_sr: int,
+    output_rate: int,
     size: float = 1.0,
-    lufs: float = DEFAULT_LOUDNESS_LUFS,
+    loudness_lufs: float = DEFAULT_LOUDNESS_LUFS,
     peak_dbfs: float = PEAK_CEILING_DBFS,
     fade_ms: float = FADE_MS,
     cut_calls: bool = False,
@@ -358,8 +359,8 @@ def finalize(
        the fades): before resampling, so less audio is resampled. A clip of digital silence
        is kept whole (silence in, silence of the same length out).
     3. :func:`change_size` and :func:`resample` as ONE soxr conversion from ``sr`` to
-       ``target_sr · size`` (identical to resampling to ``sr · size`` and then from ``sr`` to
-       ``target_sr``, with one filter pass instead of two).
+       ``output_rate · size`` (identical to resampling to ``sr · size`` and then from ``sr`` to
+       ``output_rate``, with one filter pass instead of two).
     4. :func:`apply_fades` (``fade_ms`` each end) at the final rate, after every filter,
        so the first and last samples are exact zeros and no resampler ringing survives.
     5. :func:`normalize_loudness` last, on exactly the samples that will be written, so the
@@ -368,32 +369,32 @@ def finalize(
     Args:
         y: raw mono audio [samples] at ``sr`` (e.g. one clip from phase retrieval).
         sr: its sample rate (Hz).
-        target_sr: the output rate (Hz), e.g. 48000 for most engines, or ``sr`` to keep it.
+        output_rate: the output rate (Hz), e.g. 48000 for most engines, or ``sr`` to keep it.
         size: creature size for :func:`change_size`, within
             :data:`~mockingbot.defaults.SIZE_LIMITS`.
-        lufs: loudness target (LUFS).
-        peak_dbfs: sample-peak ceiling (dBFS), wins over ``lufs``.
+        loudness_lufs: loudness target (LUFS).
+        peak_dbfs: sample-peak ceiling (dBFS), wins over ``loudness_lufs``.
         fade_ms: fade-in and fade-out length (ms), ≥ 0.
         cut_calls: cut the room tone around the calls (models trained on whole recordings;
             the pack writer sets it from the model's ``data_context``).
 
     Returns:
-        float32 audio at ``target_sr``. Silence in → silence out (never NaN).
+        float32 audio at ``output_rate``. Silence in → silence out (never NaN).
 
     Raises:
         ParameterError: non-finite or non-mono audio, or an argument out of range.
 
     Examples:
         >>> t = np.arange(8000) / 8000
-        >>> out = finalize(np.sin(2 * np.pi * 300 * t), sr=8000, target_sr=48000)
+        >>> out = finalize(np.sin(2 * np.pi * 300 * t), sr=8000, output_rate=48000)
         >>> out.dtype, float(out[0]), bool(np.abs(out).max() <= 10 ** (-1 / 20))
         (dtype('float32'), 0.0, True)
     """
     y = _audio(y)
     sr = _rate(sr, "sr")
-    target_sr = _rate(target_sr, "target_sr")
+    output_rate = _rate(output_rate, "output_rate")
     size = _number(size, "size", *SIZE_LIMITS)
-    lufs = _number(lufs, "lufs", *LOUDNESS_LUFS_LIMITS)
+    loudness_lufs = _number(loudness_lufs, "loudness_lufs", *LOUDNESS_LUFS_LIMITS)
     peak_dbfs = _number(peak_dbfs, "peak_dbfs", *PEAK_CEILING_DBFS_LIMITS)
     fade_ms = _number(fade_ms, "fade_ms", 0.0, 10_000.0)
 
@@ -404,7 +405,7 @@ def finalize(
     start, end = silence_bounds(y, sr=sr, pre_roll_s=m, post_roll_s=m, per_sample=True)
     if end > start:  # (0, 0): digital silence, nothing to trim against
         y = y[start:end]
-    y = _resample(y, float(sr), float(target_sr) * size)
-    n_fade = _samples(fade_ms, target_sr)
+    y = _resample(y, float(sr), float(output_rate) * size)
+    n_fade = _samples(fade_ms, output_rate)
     y = _fade(y, n_fade, n_fade)
-    return _normalize(y, target_sr, lufs, peak_dbfs).astype(np.float32)
+    return _normalize(y, output_rate, loudness_lufs, peak_dbfs).astype(np.float32)

@@ -158,9 +158,9 @@ def finish_sound(
     out = postprocess.finalize(
         y,
         sr=spec.sr,
-        target_sr=output_rate,
+        output_rate=output_rate,
         size=size,
-        lufs=loudness_lufs,
+        loudness_lufs=loudness_lufs,
         peak_dbfs=PEAK_CEILING_DBFS,
         fade_ms=FADE_MS,
         cut_calls=model.meta.learnt_room_tone,

@@ -20,8 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from mockingbot.clips import CONTEXTS
-from mockingbot.defaults import LATENT_DISTRIBUTIONS, PHASE_METHODS
+from mockingbot.defaults import CONTEXTS, LATENT_DISTRIBUTIONS, PHASE_METHODS
 from mockingbot.errors import ParameterError
 from mockingbot.spec import PRESETS as SPEC_PRESETS
 from mockingbot.spec import SpectrogramSpec, ladder_preset
@@ -85,9 +84,9 @@ class ModelConfig:
 
 @dataclasses.dataclass(frozen=True)
 class DataSettings:
-    """How the audio folder becomes training clips (see ``mockingbot.dataset.CONTEXTS``)."""
+    """How the audio folder becomes training clips (see ``mockingbot.defaults.CONTEXTS``)."""
 
-    context: str = "call"
+    context: str = CONTEXTS[0]
     #: Why spec.sr is what it is, when mbot train chose it (``"the data: 87 of 100 files
     #: reach 22.05 kHz"``, ``"--sample-rate"``); empty when the preset or config file set it.
     rate_choice: str = ""
