@@ -23,6 +23,14 @@ OLD.onnx`` it times the same command with that model too, alternating the two ``
 times, and prints the ratio (the new default against the old one:
 ``--model src/mockingbot/runtime/models/default.onnx --against old.onnx
 --pack-count 500``). ``--run`` may be left out to time only the packs.
+
+``--rungs`` times ``mbot render-pack --count N`` (``--pack-count``, default 20) at every rung
+of the sample-rate ladder (:data:`mockingbot.spec.LADDER`) in one run: for each rung the
+default preset's generator, built at that rung's spec (its sizes are the spec's) with random
+weights, is exported to ONNX and rendered; render time does not depend on what the weights
+learnt. Prints seconds per sound and the ratio to 8 kHz::
+
+    python benchmarks/render_bench.py --rungs --pack-count 20
 """
 
 from __future__ import annotations
@@ -168,13 +176,19 @@ def _pack(model: str, count: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--run", help="run folder or state file (TensorFlow generator)")
-    ap.add_argument("--model", required=True, help="the same generator exported to ONNX")
+    ap.add_argument("--model", help="the same generator exported to ONNX")
+    ap.add_argument("--rungs", action="store_true", help="render-pack time at every rung")
     ap.add_argument("--count", type=int, default=200)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--pack-count", type=int, nargs="*", default=[], help="also time render-pack")
     ap.add_argument("--against", help="another model to time render-pack with, for a ratio")
     ap.add_argument("--repeat", type=int, default=2, help="render-pack timings per model")
     args = ap.parse_args()
+    if args.rungs:
+        _rungs(args.pack_count[0] if args.pack_count else 20, args.repeat)
+        return
+    if args.model is None:
+        ap.error("--model is required (or --rungs)")
     from mockingbot.runtime.onnx_info import model_info
 
     meta = model_info(args.model)["mockingbot"] or {}
@@ -230,6 +244,48 @@ def _packs(args: argparse.Namespace) -> None:
                 f"render-pack {count}: {args.model} takes {new / old:.2f}x the time of "
                 f"{args.against}"
             )
+
+
+def _rung_model(rate: int, name: str, folder: str) -> str:
+    """The default preset's generator at ladder rung ``rate``, random weights, exported."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from pathlib import Path
+
+    from mockingbot.export.onnx_export import export_onnx
+    from mockingbot.trainer.config import resolve_config
+    from mockingbot.trainer.models import build_generator
+    from mockingbot.trainer.state import state_arrays, write_state
+
+    cfg = resolve_config(overrides={"spec": {"preset": name}})
+    G = build_generator(cfg)
+    info = {
+        "config": cfg.to_dict(),
+        "dataset": {"name": "random weights", "license": "none", "attribution": ""},
+        "steps": 0,
+    }
+    state = write_state(
+        Path(folder) / f"{name}.npz", state_arrays({"generator": G, "ema": G}), info
+    )
+    out = Path(folder) / f"rung-{rate}.onnx"
+    export_onnx(state, out, name=f"rung-{rate}", force=True)
+    return str(out)
+
+
+def _rungs(count: int, repeat: int) -> None:
+    """render-pack time per ladder rung (each rung's own process, best of ``repeat``)."""
+    from mockingbot.spec import LADDER
+
+    folder = tempfile.mkdtemp(prefix="mbot-rungs-")
+    rows = []
+    for rate, name in LADDER:
+        model = _rung_model(rate, name, folder)
+        best = min(_pack(model, count)["seconds"] for _ in range(max(1, repeat)))
+        rows.append((rate, best))
+        print(f"rung {rate}: {best:.1f} s", flush=True)
+    print(f"mbot render-pack --count {count}, best of {repeat}, {os.cpu_count()} CPU cores")
+    print(f"{'rate Hz':>7} {'s total':>8} {'s/sound':>8} {'vs 8 kHz':>9}")
+    for rate, seconds in rows:
+        print(f"{rate:>7} {seconds:>8.1f} {seconds / count:>8.3f} {seconds / rows[0][1]:>8.2f}x")
 
 
 if __name__ == "__main__":

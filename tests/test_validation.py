@@ -184,10 +184,20 @@ def test_defaults_are_within_their_limits_and_enumerations_distinct() -> None:
         assert isinstance(names, tuple) and len(set(names)) == len(names) >= 2
 
 
-def test_the_contexts_are_the_ones_clips_knows() -> None:
-    from mockingbot import clips
+def test_every_context_cuts_a_recording_into_clips() -> None:
+    """Each name in defaults.CONTEXTS is a way dataset knows, not just an accepted string."""
+    import numpy as np
 
-    assert defaults.CONTEXTS == clips.CONTEXTS
+    from mockingbot.dataset import _segments
+
+    sr = 8000
+    t = np.arange(3 * sr) / sr
+    y = np.zeros_like(t)
+    for start in (0.2, 1.6):  # two 0.5 s calls in silence
+        on = (t >= start) & (t < start + 0.5)
+        y[on] = 0.5 * np.sin(2 * np.pi * 440 * t[on])
+    counts = {c: len(_segments(y, sr=sr, context=c)) for c in defaults.CONTEXTS}
+    assert counts == {"call": 2, "recording": 1}
 
 
 def test_defaults_validation_and_errors_import_no_numpy() -> None:

@@ -100,3 +100,25 @@ def _shares(folder: Path, sounds: list[dict]) -> list[float]:
         y = y.mean(axis=1) if y.ndim == 2 else y
         shares.append(_share_above(y, sr, 4000.0))
     return shares
+
+
+def test_godot_resources_of_a_wideband_pack_are_valid(run) -> None:
+    """The Godot side needs nothing of the model's rate: a 22.05 kHz model's pack writes the
+    same randomizer resources as an 8 kHz one's, each naming its creature's files beside it."""
+    from mockingbot.runtime.godot_resources import randomizer_problems, randomizer_stream_paths
+    from mockingbot.runtime.godot_text import parse_godot_text
+
+    out = run["root"] / "godot-pack"
+    args = ["render-pack", "--model", str(run["onnx"]), "--count", "8", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["spec"]["sr"] == 22050 and manifest["sample_rate"] >= 44100
+    files = {s["id"]: s["file"] for s in manifest["sounds"]}
+    for creature in manifest["creatures"]:
+        tres = out / creature["resource"]
+        text = tres.read_text(encoding="utf-8")
+        assert randomizer_problems(text, folder=tres.parent) == []
+        streams = randomizer_stream_paths(parse_godot_text(text))
+        resolved = {(tres.parent / p).resolve() for p in streams}
+        assert resolved == {(out / files[s]).resolve() for s in creature["sounds"]}

@@ -24,7 +24,9 @@ within a few hundred hertz.
 
 **Rate choice** (:func:`choose_rate`): a file *reaches* the lowest ladder rung whose Nyquist
 covers its bandwidth, capped by the highest rung its own rate allows; the data set gets the
-highest rung a strict majority of files reach.
+highest rung a strict majority of files reach, then no higher than ``max_rate`` when given
+(``mbot train --max-sample-rate``: what the user's CPU budget allows; every rung costs
+more per step, see docs/user-guide.md), which the reason then says.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from .audio import read_audio
-from .errors import AudioLoadError
+from .errors import AudioLoadError, ParameterError
 from .spec import LADDER
 
 __all__ = [
@@ -218,28 +220,58 @@ class RateChoice:
         reached: files that reach it.
         files: files measured.
         upsampled: files flagged as upsampled.
+        data_rate: the rung the data earned before ``max_rate`` capped it (None: not capped).
+        cap_source: what set the cap, for the reason (e.g. ``"--max-sample-rate"``).
     """
 
     rate: int
     reached: int
     files: int
     upsampled: int
+    data_rate: int | None = None
+    cap_source: str = "--max-sample-rate"
 
     def reason(self) -> str:
-        """One phrase for the start line and config.json, e.g. ``87 of 100 files reach it``."""
-        text = f"{self.reached} of {self.files} files reach {self.rate / 1000:g} kHz"
+        """One phrase for the start line and config.json, e.g. ``87 of 100 files reach it``.
+
+        Capped: ``91 of 100 files reach 32 kHz; capped at 16 kHz by --max-sample-rate``.
+        """
+        shown = self.rate if self.data_rate is None else self.data_rate
+        text = f"{self.reached} of {self.files} files reach {shown / 1000:g} kHz"
+        if self.data_rate is not None:
+            text += f"; capped at {self.rate / 1000:g} kHz by {self.cap_source}"
         if self.upsampled:
             verb = "looks" if self.upsampled == 1 else "look"
             text += f"; {self.upsampled} {verb} upsampled (counted at their real bandwidth)"
         return text
 
 
-def choose_rate(files: Sequence[FileBandwidth]) -> RateChoice:
-    """The highest ladder rung a strict majority of ``files`` reach (the lowest if none)."""
+def choose_rate(files: Sequence[FileBandwidth], *, max_rate: int | None = None) -> RateChoice:
+    """The highest ladder rung a strict majority of ``files`` reach (the lowest if none),
+    then the highest rung at or below ``max_rate`` if the data earned more.
+
+    Raises:
+        ParameterError: ``max_rate`` is below the lowest rung.
+
+    Examples:
+        >>> wide = [FileBandwidth(Path(f"{i}.wav"), 44100, 15000.0, None, 32000) for i in range(3)]
+        >>> choose_rate(wide).rate, choose_rate(wide, max_rate=22050).reason()
+        (32000, '3 of 3 files reach 32 kHz; capped at 22.05 kHz by --max-sample-rate')
+    """
     rates = [rate for rate, _ in LADDER]
+    if max_rate is not None and max_rate < rates[0]:
+        rungs = ", ".join(str(r) for r in rates)
+        raise ParameterError(
+            f"maximum sample rate {max_rate} Hz is below the lowest rung; choose from {rungs}"
+        )
     upsampled = sum(f.upsampled_from is not None for f in files)
+    choice = RateChoice(rates[0], len(files), len(files), upsampled)
     for rate in reversed(rates):
         reached = sum(f.reaches >= rate for f in files)
         if 2 * reached > len(files):
-            return RateChoice(rate, reached, len(files), upsampled)
-    return RateChoice(rates[0], len(files), len(files), upsampled)
+            choice = RateChoice(rate, reached, len(files), upsampled)
+            break
+    if max_rate is not None and choice.rate > max_rate:
+        cap = max(r for r in rates if r <= max_rate)
+        return dataclasses.replace(choice, rate=cap, data_rate=choice.rate)
+    return choice

@@ -27,14 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from .defaults import CONTEXTS, TRIM_THRESHOLD_DB
+from .defaults import TRIM_THRESHOLD_DB
 from .errors import ParameterError
 from .validation import as_float, as_int
 
 __all__ = [
     "CALL_TOP_DB",
     "CLIP_PEAK_DBFS",
-    "CONTEXTS",
     "ENVELOPE_FRAME_S",
     "ENVELOPE_HOP_S",
     "ENVELOPE_SMOOTH_S",
@@ -61,8 +60,8 @@ __all__ = [
 ]
 
 # ---------------------------------------------------------------------------- constants
-# CONTEXTS (how a recording becomes training clips) is defaults.CONTEXTS, imported above:
-# these functions implement it, mockingbot.dataset chooses between them.
+# How a recording becomes training clips (defaults.CONTEXTS) is chosen in mockingbot.dataset;
+# these functions implement each way.
 
 #: Peak level of a training clip. -1 dBFS leaves a little headroom for resampling overshoot.
 CLIP_PEAK_DBFS = -1.0

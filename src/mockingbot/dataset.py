@@ -26,7 +26,6 @@ import numpy as np
 from .audio import AudioInfo, read_audio
 from .clips import (
     CLIP_PEAK_DBFS,
-    CONTEXTS,
     MIN_CALL_S,
     call_bounds,
     energetic_offset,
@@ -40,11 +39,12 @@ from .datascan import (
     group_of,
     scan_folder,
 )
+from .defaults import CONTEXTS
 from .errors import AudioLoadError, DataError
 from .spec import SpectrogramSpec
 from .validation import one_of
 
-__all__ = ["CONTEXTS", "Clip", "Dataset", "FileReport", "load_dataset"]
+__all__ = ["Clip", "Dataset", "FileReport", "load_dataset"]
 
 _DURATION_DIGITS = 3
 _DB_DIGITS = 2

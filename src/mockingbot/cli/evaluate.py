@@ -35,6 +35,12 @@ Examples:
 
   mbot evaluate packs/demo --reference data/ --no-plot
 
+  mbot evaluate packs/growls --reference ~/sounds/growls --analysis-rate 8000   # telephone band
+
+The clips are compared at the pack's model rate (capped by the rate the reference files
+hold; a plain folder: the reference's rate). --analysis-rate sets it; the table and the JSON
+say which rate was used and why.
+
 GENERATED is a pack folder (its manifest.json lists the sounds) or any folder of audio.
 The plot is a regenerated artefact: an existing PNG at the plot path is replaced; any
 other existing file there is refused, never overwritten.
@@ -106,7 +112,10 @@ def _print_table(result, plot_path: Path | None) -> None:
         f"reference: {result.n_reference} clips from {result.n_groups} recording groups "
         f"({rej_r} unusable) from {result.reference}\n"
         f"floor: {len(result.floors['c2st'].values)} random half/half splits of the reference "
-        f"(mean ± std); seed {result.seed}",
+        f"(mean ± std); seed {result.seed}\n"
+        f"analysis rate: {result.features['sr']} Hz, features up to "
+        f"{result.features['fmax_hz'] / 1000:g} kHz"
+        + (f" ({result.analysis_rate_choice})" if result.analysis_rate_choice else ""),
         highlight=False,
         soft_wrap=True,
     )
@@ -143,6 +152,15 @@ def evaluate(
         "(default 5; fewer = faster).",
         show_default=False,
     ),
+    analysis_rate: int | None = typer.Option(
+        None,
+        "--analysis-rate",
+        min=4000,
+        max=192000,
+        help="Compare the clips at this sample rate (Hz). Default: the pack's model rate, "
+        "capped by the reference files' rate (a plain folder: the reference's rate).",
+        show_default=False,
+    ),
 ) -> None:
     """Compare GENERATED sounds with the real clips in --reference: table, JSON and plot."""
     from ..evaluation.report import FLOOR_REPEATS, plot
@@ -164,6 +182,7 @@ def evaluate(
             seed=seed,
             floor_repeats=floor_repeats,
             on_progress=stage_bars(bar),
+            analysis_sr=analysis_rate,
         )
     if not no_plot:
         plot(result, plot_path)

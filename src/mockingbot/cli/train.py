@@ -26,6 +26,8 @@ Examples:
 
   mbot train ~/sounds/growls --out runs/growls --sample-rate 16000   # not the rate the data earns
 
+  mbot train ~/sounds/growls --out runs/growls --max-sample-rate 16000   # at most 16 kHz
+
   tensorboard --logdir runs/meows/logs
 """
 
@@ -53,11 +55,12 @@ def _merge_overrides(a: dict, b: dict) -> dict:
     return out
 
 
-def _data_rate(data_dir: Path) -> tuple[int, str]:
+def _data_rate(data_dir: Path, max_rate: int | None = None) -> tuple[int, str]:
     """The ladder rate ``data_dir`` earns and why (:func:`mockingbot.bandwidth.choose_rate`).
 
     Each file is decoded at its own rate and its real bandwidth measured, so a folder of
-    44.1 kHz files upsampled from 8 kHz trains at 8 kHz, not at four times the cost.
+    44.1 kHz files upsampled from 8 kHz trains at 8 kHz, not at four times the cost;
+    ``max_rate`` (``--max-sample-rate``) caps the rung, and the reason says so.
     """
     from ..bandwidth import choose_rate, measure_files
     from ..datascan import scan_audio_files
@@ -68,7 +71,7 @@ def _data_rate(data_dir: Path) -> tuple[int, str]:
             scan_audio_files(data_dir),
             on_progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
-    choice = choose_rate(files)
+    choice = choose_rate(files, max_rate=max_rate)
     return choice.rate, f"from the data: {choice.reason()}"
 
 
@@ -111,6 +114,13 @@ def train(
         "--sample-rate",
         help="Train at this ladder rate (8000, 16000, 22050, 32000 Hz) instead of the one the "
         "data earns (the rate most files really reach, see mbot dataset inspect).",
+    ),
+    max_sample_rate: int | None = typer.Option(
+        None,
+        "--max-sample-rate",
+        help="Highest rate the automatic choice may pick (Hz; e.g. 16000 on a laptop: each "
+        "rung costs more per step, see the user guide). Default: the top rung, 32000.",
+        show_default=False,
     ),
     strict: bool = typer.Option(False, "--strict", help="Stop at the first unusable audio file."),
     dataset_name: str | None = typer.Option(None, "--dataset-name", help="Name of the data set."),
@@ -159,6 +169,16 @@ def train(
         overrides = _merge_overrides(
             overrides, {"spec": {"preset": rung}, "data": {"rate_choice": "--sample-rate"}}
         )
+    if max_sample_rate is not None:
+        from ..spec import LADDER
+
+        if sample_rate is not None or resume:
+            fail(
+                "--max-sample-rate caps the automatic rate; it cannot go with --sample-rate "
+                "or --resume"
+            )
+        if max_sample_rate < LADDER[0][0]:
+            fail(f"--max-sample-rate must be at least the lowest rung, {LADDER[0][0]} Hz")
     if init_from is not None and not (is_run_dir(init_from) or init_from.is_file()):
         fail(
             f"--init-from {init_from} is neither a MockingBot run folder (no config.json of "
@@ -194,7 +214,7 @@ def train(
             preset=preset,
             config_file=config,
             overrides=overrides,
-            data_rate=lambda: _data_rate(Path(data_dir)),
+            data_rate=lambda: _data_rate(Path(data_dir), max_sample_rate),
         )
         meta = {}
     if not Path(data_dir).is_dir():

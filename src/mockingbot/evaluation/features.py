@@ -9,8 +9,13 @@ the yardstick must not change when a model's representation changes.
 
 Pipeline for one clip (:func:`clip_features`):
 
-1. Resample to :data:`ANALYSIS_SR` (8 kHz). CatMeows is recorded at 8 kHz; packs rendered
-   at 44.1/48 kHz are resampled down, so only content below 4 kHz is compared.
+1. Resample to the analysis rate: :data:`ANALYSIS_SR` (8 kHz) unless another is asked for
+   (:func:`settings_for`). CatMeows is recorded at 8 kHz; packs rendered at 44.1/48 kHz are
+   resampled down, so at 8 kHz only content below 4 kHz is compared. A wideband model is
+   judged at its own rate (``mbot evaluate --analysis-rate``): at another rate ``r`` every
+   length below (FFT, hop, shortest clip, periodicity lags) is scaled by ``r / 8000`` and the
+   mel bands span 0 to ``r / 2``, so the vector keeps its layout (the same 40 bands, spread
+   over the wider band) and the 8 kHz numbers are exactly those of :data:`FEATURE_VERSION` 1.
 2. Remove DC (subtract the mean), trim leading/trailing silence (frames more than
    :data:`TRIM_TOP_DB` below the loudest frame), normalise the peak to 1. Level and padding
    are a pack's mastering choices, not what a sound *is*.
@@ -68,6 +73,7 @@ __all__ = [
     "LOUD_RANGE_DB",
     "N_FFT",
     "N_MELS",
+    "AnalysisSettings",
     "FileMeasures",
     "clip_features",
     "clip_loud_fraction",
@@ -79,6 +85,7 @@ __all__ = [
     "measure_files",
     "mel_filterbank",
     "preprocess",
+    "settings_for",
 ]
 
 #: Bumped whenever a constant or the layout below changes: numbers of different versions
@@ -118,6 +125,60 @@ BURST_HISS_MAX_LOUD = 0.25
 
 _EPS = 1e-12
 
+
+@dataclasses.dataclass(frozen=True)
+class AnalysisSettings:
+    """The analysis lengths at one rate: the 8 kHz constants above scaled by ``sr / 8000``.
+
+    Attributes:
+        sr: analysis sample rate (Hz).
+        n_fft: FFT length (4 hops: the 8 kHz overlap).
+        hop_length: samples between frames (the 8 ms of :data:`HOP_LENGTH` at 8 kHz).
+        fmax_hz: top mel band edge: ``sr / 2`` (the whole band, as :data:`FMAX_HZ` at 8 kHz).
+    """
+
+    sr: int
+    n_fft: int
+    hop_length: int
+    fmax_hz: float
+
+    @property
+    def min_samples(self) -> int:
+        """Shortest usable clip after trimming: one analysis frame."""
+        return self.n_fft
+
+    @property
+    def lags(self) -> slice:
+        """Autocorrelation lags of harmonicity (:data:`F0_MAX_HZ` … :data:`F0_MIN_HZ`)."""
+        return slice(int(self.sr // F0_MAX_HZ), int(self.sr // F0_MIN_HZ) + 1)
+
+
+def settings_for(sr: int = ANALYSIS_SR) -> AnalysisSettings:
+    """The analysis settings at ``sr`` Hz (the 8 kHz constants at ``ANALYSIS_SR``).
+
+    Raises:
+        ParameterError: ``sr`` is not an integer from 4 kHz to 192 kHz.
+
+    Examples:
+        >>> settings_for(8000)
+        AnalysisSettings(sr=8000, n_fft=256, hop_length=64, fmax_hz=4000.0)
+        >>> settings_for(32000)
+        AnalysisSettings(sr=32000, n_fft=1024, hop_length=256, fmax_hz=16000.0)
+    """
+    if isinstance(sr, bool) or int(sr) != sr or not 4000 <= sr <= 192_000:
+        raise ParameterError(f"analysis rate must be an integer from 4000 to 192000 Hz, got {sr!r}")
+    sr = int(sr)
+    hop = round(HOP_LENGTH * sr / ANALYSIS_SR)
+    return AnalysisSettings(
+        sr=sr,
+        n_fft=hop * (N_FFT // HOP_LENGTH),
+        hop_length=hop,
+        fmax_hz=FMAX_HZ * sr / ANALYSIS_SR,
+    )
+
+
+_DEFAULT = settings_for(ANALYSIS_SR)
+
 FEATURE_NAMES: tuple[str, ...] = (
     *(f"mel_mean_{i:02d}" for i in range(N_MELS)),
     *(f"mel_std_{i:02d}" for i in range(N_MELS)),
@@ -130,17 +191,19 @@ FEATURE_NAMES: tuple[str, ...] = (
 )
 
 
-def describe() -> dict[str, Any]:
-    """The feature settings as a JSON-ready dict (stored with every evaluation result)."""
+def describe(sr: int = ANALYSIS_SR) -> dict[str, Any]:
+    """The feature settings at analysis rate ``sr`` as a JSON-ready dict (stored with every
+    evaluation result)."""
+    a = settings_for(sr)
     return {
         "version": FEATURE_VERSION,
-        "sr": ANALYSIS_SR,
-        "n_fft": N_FFT,
-        "hop_length": HOP_LENGTH,
+        "sr": a.sr,
+        "n_fft": a.n_fft,
+        "hop_length": a.hop_length,
         "window": WINDOW,
         "n_mels": N_MELS,
         "fmin_hz": FMIN_HZ,
-        "fmax_hz": FMAX_HZ,
+        "fmax_hz": a.fmax_hz,
         "log_floor_db": LOG_FLOOR_DB,
         "trim_top_db": TRIM_TOP_DB,
         "f0_range_hz": [F0_MIN_HZ, F0_MAX_HZ],
@@ -168,7 +231,7 @@ def mel_filterbank(
 
 
 # --------------------------------------------------------------------------- one clip
-def frame_levels_db(y: np.ndarray) -> np.ndarray:
+def frame_levels_db(y: np.ndarray, analysis: AnalysisSettings = _DEFAULT) -> np.ndarray:
     """RMS level in dB of every full :data:`N_FFT`-sample frame at :data:`HOP_LENGTH` hops.
 
     The frames :func:`preprocess` trims by and :func:`loud_fraction` counts: one framing, so
@@ -177,6 +240,7 @@ def frame_levels_db(y: np.ndarray) -> np.ndarray:
 
     Args:
         y: mono audio [samples], at least :data:`N_FFT` long.
+        analysis: the framing (default: 8 kHz's).
 
     Returns:
         float64 [1 + (samples - N_FFT) // HOP_LENGTH] levels (dB re full-scale RMS 1).
@@ -186,13 +250,16 @@ def frame_levels_db(y: np.ndarray) -> np.ndarray:
         array([0., 0., 0.])
     """
     y = np.asarray(y, dtype=np.float64)
-    if y.ndim != 1 or y.size < N_FFT:
-        raise ParameterError(f"expected mono audio of at least {N_FFT} samples, got {y.shape}")
-    frames = np.lib.stride_tricks.sliding_window_view(y, N_FFT)[::HOP_LENGTH]
+    n_fft = analysis.n_fft
+    if y.ndim != 1 or y.size < n_fft:
+        raise ParameterError(f"expected mono audio of at least {n_fft} samples, got {y.shape}")
+    frames = np.lib.stride_tricks.sliding_window_view(y, n_fft)[:: analysis.hop_length]
     return 10.0 * np.log10(np.mean(frames**2, axis=1) + _EPS)
 
 
-def loud_fraction(y: np.ndarray, *, range_db: float = LOUD_RANGE_DB) -> float:
+def loud_fraction(
+    y: np.ndarray, *, range_db: float = LOUD_RANGE_DB, analysis: AnalysisSettings = _DEFAULT
+) -> float:
     """Share of a trimmed clip's frames within ``range_db`` of its loudest frame.
 
     A sustained call is loud most of its length (near 1); a short burst followed by a long
@@ -202,6 +269,7 @@ def loud_fraction(y: np.ndarray, *, range_db: float = LOUD_RANGE_DB) -> float:
     Args:
         y: audio already through :func:`preprocess` (8 kHz, silence trimmed).
         range_db: how far below the loudest frame a frame still counts as loud.
+        analysis: the framing (default: 8 kHz's).
 
     Returns:
         The fraction in (0, 1] (the loudest frame always counts).
@@ -211,25 +279,25 @@ def loud_fraction(y: np.ndarray, *, range_db: float = LOUD_RANGE_DB) -> float:
         >>> loud_fraction(np.sin(2 * np.pi * 440 * t))
         1.0
     """
-    levels = frame_levels_db(y)
+    levels = frame_levels_db(y, analysis)
     return float(np.mean(levels >= levels.max() - range_db))
 
 
-def _analysis_audio(y: np.ndarray, sr: int) -> np.ndarray:
-    """Check ``sr`` and ``y``, resample to :data:`ANALYSIS_SR`, :func:`preprocess`."""
+def _analysis_audio(y: np.ndarray, sr: int, analysis: AnalysisSettings = _DEFAULT) -> np.ndarray:
+    """Check ``sr`` and ``y``, resample to the analysis rate, :func:`preprocess`."""
     if int(sr) != sr or sr <= 0:
         raise ParameterError(f"sr must be a positive integer, got {sr!r}")
     y = np.asarray(y, dtype=np.float64)
     if y.ndim != 1:
         raise ParameterError(f"expected mono audio [samples], got shape {y.shape}")
-    if sr != ANALYSIS_SR and y.size:
+    if sr != analysis.sr and y.size:
         import soxr
 
-        y = soxr.resample(y, int(sr), ANALYSIS_SR, quality="HQ")
-    return preprocess(y)
+        y = soxr.resample(y, int(sr), analysis.sr, quality="HQ")
+    return preprocess(y, analysis=analysis)
 
 
-def clip_loud_fraction(y: np.ndarray, sr: int) -> float:
+def clip_loud_fraction(y: np.ndarray, sr: int, *, analysis_sr: int = ANALYSIS_SR) -> float:
     """:func:`loud_fraction` of one clip, prepared exactly as :func:`clip_features` prepares it.
 
     Raises:
@@ -243,15 +311,19 @@ def clip_loud_fraction(y: np.ndarray, sr: int) -> float:
         >>> clip_loud_fraction(np.concatenate([burst, hiss]), sr) < BURST_HISS_MAX_LOUD
         True
     """
-    return loud_fraction(_analysis_audio(y, sr))
+    a = settings_for(analysis_sr)
+    return loud_fraction(_analysis_audio(y, sr, a), analysis=a)
 
 
-def preprocess(y: np.ndarray, *, path: object = "<array>") -> np.ndarray:
-    """DC removal, silence trim and peak normalisation of 8 kHz mono audio.
+def preprocess(
+    y: np.ndarray, *, path: object = "<array>", analysis: AnalysisSettings = _DEFAULT
+) -> np.ndarray:
+    """DC removal, silence trim and peak normalisation of mono audio at the analysis rate.
 
     Args:
-        y: mono audio [samples] at :data:`ANALYSIS_SR`.
+        y: mono audio [samples] at ``analysis.sr`` (default :data:`ANALYSIS_SR`).
         path: name used in error messages.
+        analysis: the framing the trim uses (default: 8 kHz's).
 
     Returns:
         float64 audio [trimmed samples] with peak 1.
@@ -271,13 +343,14 @@ def preprocess(y: np.ndarray, *, path: object = "<array>") -> np.ndarray:
     if peak <= SILENCE_PEAK:
         raise AudioLoadError(path, "silent")
     y = y / peak
-    if y.size >= N_FFT:
-        rms_db = frame_levels_db(y)
+    hop, n_fft, need = analysis.hop_length, analysis.n_fft, analysis.min_samples
+    if y.size >= n_fft:
+        rms_db = frame_levels_db(y, analysis)
         loud = np.flatnonzero(rms_db >= rms_db.max() - TRIM_TOP_DB)
-        y = y[loud[0] * HOP_LENGTH : loud[-1] * HOP_LENGTH + N_FFT]
-    if y.size < MIN_SAMPLES:
+        y = y[loud[0] * hop : loud[-1] * hop + n_fft]
+    if y.size < need:
         raise AudioLoadError(
-            path, "too short", f"{y.size} samples after trimming silence, need {MIN_SAMPLES}"
+            path, "too short", f"{y.size} samples after trimming silence, need {need}"
         )
     return y / np.max(np.abs(y))
 
@@ -286,12 +359,13 @@ def _summary(x: np.ndarray) -> tuple[float, float]:
     return float(np.mean(x)), float(np.std(x))
 
 
-def clip_features(y: np.ndarray, sr: int) -> np.ndarray:
+def clip_features(y: np.ndarray, sr: int, *, analysis_sr: int = ANALYSIS_SR) -> np.ndarray:
     """The fixed feature vector of one clip (see the module docstring for the layout).
 
     Args:
         y: mono audio [samples], float, any level.
-        sr: its sample rate in Hz; anything other than :data:`ANALYSIS_SR` is resampled.
+        sr: its sample rate in Hz; anything other than the analysis rate is resampled.
+        analysis_sr: the analysis rate (:func:`settings_for`; default :data:`ANALYSIS_SR`).
 
     Returns:
         float64 array [len(FEATURE_NAMES)] (125 values).
@@ -305,29 +379,31 @@ def clip_features(y: np.ndarray, sr: int) -> np.ndarray:
         >>> clip_features(np.sin(2 * np.pi * 440 * t), 8000).shape
         (125,)
     """
-    return _features_of(_analysis_audio(y, sr))
+    a = settings_for(analysis_sr)
+    return _features_of(_analysis_audio(y, sr, a), a)
 
 
-def _features_of(y: np.ndarray) -> np.ndarray:
+def _features_of(y: np.ndarray, analysis: AnalysisSettings = _DEFAULT) -> np.ndarray:
     """The feature vector of audio already through :func:`preprocess`."""
-    D = spectral.stft(y, n_fft=N_FFT, hop_length=HOP_LENGTH, window=WINDOW, center=True)
+    n_fft = analysis.n_fft
+    D = spectral.stft(y, n_fft=n_fft, hop_length=analysis.hop_length, window=WINDOW, center=True)
     P = np.abs(D) ** 2  # [frames, bins]
-    ref = (spectral.get_window(WINDOW, N_FFT).sum() / 2.0) ** 2
-    mel_db = 10.0 * np.log10(np.maximum(P @ mel_filterbank().T / ref, 10 ** (LOG_FLOOR_DB / 10)))
+    ref = (spectral.get_window(WINDOW, n_fft).sum() / 2.0) ** 2
+    fb = mel_filterbank(sr=analysis.sr, n_fft=n_fft, fmax=analysis.fmax_hz)
+    mel_db = 10.0 * np.log10(np.maximum(P @ fb.T / ref, 10 ** (LOG_FLOOR_DB / 10)))
     dmel = np.diff(mel_db, axis=0)
 
     Pb = P[:, 1:]  # no DC bin: it is zero after DC removal and would zero the geometric mean
     flatness = np.exp(np.mean(np.log(Pb + _EPS), axis=1)) / (np.mean(Pb, axis=1) + _EPS)
-    acf = np.fft.irfft(P, n=N_FFT, axis=1)
-    lags = slice(int(ANALYSIS_SR // F0_MAX_HZ), int(ANALYSIS_SR // F0_MIN_HZ) + 1)
-    harmonicity = np.max(acf[:, lags], axis=1) / (acf[:, 0] + _EPS)
+    acf = np.fft.irfft(P, n=n_fft, axis=1)
+    harmonicity = np.max(acf[:, analysis.lags], axis=1) / (acf[:, 0] + _EPS)
 
     return np.concatenate(
         [
             mel_db.mean(axis=0),
             mel_db.std(axis=0),
             dmel.std(axis=0),
-            [np.log(y.size / ANALYSIS_SR)],
+            [np.log(y.size / analysis.sr)],
             _summary(flatness),
             _summary(harmonicity),
         ]
@@ -335,13 +411,13 @@ def _features_of(y: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- files
-def load_clip(path: Path) -> np.ndarray:
-    """Read ``path`` as mono float32 audio at :data:`ANALYSIS_SR` (DC removed).
+def load_clip(path: Path, *, analysis_sr: int = ANALYSIS_SR) -> np.ndarray:
+    """Read ``path`` as mono float32 audio at the analysis rate (DC removed).
 
     Raises:
         AudioLoadError: the file cannot be used (see :func:`mockingbot.audio.load_audio`).
     """
-    return load_audio(path, sr=ANALYSIS_SR)
+    return load_audio(path, sr=analysis_sr)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -364,6 +440,8 @@ class FileMeasures:
 def measure_files(
     paths: Sequence[Path],
     on_progress: Callable[[int, int], None] | None = None,
+    *,
+    analysis_sr: int = ANALYSIS_SR,
 ) -> FileMeasures:
     """Features and loud fraction of many files, each decoded and trimmed once.
 
@@ -373,7 +451,9 @@ def measure_files(
         paths: audio files in any format :func:`mockingbot.audio.load_audio` reads (it
             rejects files shorter than 0.1 s or quieter than -70 dBFS).
         on_progress: called as ``on_progress(done, total)`` after each file.
+        analysis_sr: the rate the files are compared at (:func:`settings_for`).
     """
+    a = settings_for(analysis_sr)
     rows: list[np.ndarray] = []
     loud: list[float] = []
     kept: list[Path] = []
@@ -382,9 +462,9 @@ def measure_files(
     for i, path in enumerate(paths, 1):
         path = Path(path)
         try:
-            y = _analysis_audio(load_clip(path), ANALYSIS_SR)
-            rows.append(_features_of(y))
-            loud.append(loud_fraction(y))
+            y = _analysis_audio(load_clip(path, analysis_sr=a.sr), a.sr, a)
+            rows.append(_features_of(y, a))
+            loud.append(loud_fraction(y, analysis=a))
             kept.append(path)
         except AudioLoadError as exc:
             reason = exc.reason + (f" ({exc.detail})" if exc.detail else "")

@@ -7,6 +7,9 @@
 and the real-vs-real floor of each metric (random halves of the reference, repeated), plus
 the share of "burst + hiss" clips in each set (:func:`~mockingbot.evaluation.metrics.
 burst_hiss_share`).
+The clips are compared at one analysis rate (:func:`analysis_rate`): the rate of the model
+that made a pack, capped by the rate the reference files hold, so a wideband model is judged
+on its whole band and an 8 kHz one exactly as before.
 :func:`evaluate_features` does the same on feature matrices already in memory (the
 benchmarks use it). :func:`plot` draws the result as a PNG.
 
@@ -25,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..datascan import group_of, scan_audio_files
-from ..errors import DataError, ParameterError
+from ..errors import AudioLoadError, DataError, ParameterError
 from ..fileio import atomic_path
 from ..runtime.pack_format import MANIFEST, read_manifest
 from . import features, metrics
@@ -34,8 +37,10 @@ __all__ = [
     "FLOOR_REPEATS",
     "METRIC_INFO",
     "MIN_CLIPS",
+    "AnalysisRate",
     "EvaluationResult",
     "MetricInfo",
+    "analysis_rate",
     "evaluate",
     "evaluate_features",
     "generated_files",
@@ -102,6 +107,8 @@ class EvaluationResult:
             (:func:`mockingbot.evaluation.metrics.burst_hiss_share`); the reference's own
             share, not a split floor: real calls have some too. ``None`` when the per-clip
             loud fractions were not given to :func:`evaluate_features`.
+        analysis_rate_choice: why the clips were compared at ``features["sr"]`` Hz
+            (:meth:`AnalysisRate.reason`); empty when the caller gave no reason.
     """
 
     generated: str
@@ -118,6 +125,7 @@ class EvaluationResult:
     X_generated: np.ndarray = dataclasses.field(repr=False, compare=False)
     X_reference: np.ndarray = dataclasses.field(repr=False, compare=False)
     burst_hiss: dict[str, float] | None = None
+    analysis_rate_choice: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (no feature matrices)."""
@@ -125,6 +133,8 @@ class EvaluationResult:
             "generated": self.generated,
             "reference": self.reference,
             "seed": self.seed,
+            "analysis_rate": self.features.get("sr"),
+            "analysis_rate_choice": self.analysis_rate_choice,
             "counts": {
                 "generated": self.n_generated,
                 "reference": self.n_reference,
@@ -190,6 +200,91 @@ def reference_files(folder: Path) -> list[Path]:
     return scan_audio_files(_check_folder(folder, "reference"))
 
 
+# --------------------------------------------------------------------------- analysis rate
+@dataclasses.dataclass(frozen=True)
+class AnalysisRate:
+    """The rate two sets are compared at, and where it came from.
+
+    Attributes:
+        rate: analysis sample rate (Hz).
+        source: ``"--analysis-rate"``, ``"model"`` (a pack's model rate, within the
+            reference's) or ``"reference"`` (the reference's rate caps it, or no model rate
+            is known).
+        model_rate: the pack's model rate (``manifest["spec"]["sr"]``), or None.
+        reference_rate: the ladder rate the reference files hold, or None when not measured.
+    """
+
+    rate: int
+    source: str
+    model_rate: int | None = None
+    reference_rate: int | None = None
+
+    def reason(self) -> str:
+        """One phrase for the summary and the JSON report."""
+        if self.source == "--analysis-rate":
+            return "--analysis-rate"
+        ref = f"the reference holds {_khz(self.reference_rate)}"
+        if self.model_rate is None:
+            return f"{ref} (no model rate: not a pack)"
+        if self.source == "model":
+            return f"the model's rate ({_khz(self.model_rate)}); {ref}"
+        return f"{ref}, below the model's {_khz(self.model_rate)}: compared where both have sound"
+
+
+def _khz(rate: int | None) -> str:
+    return "?" if rate is None else f"{rate / 1000:g} kHz"
+
+
+def _reference_rung(paths: Sequence[Path]) -> int:
+    """The highest ladder rung that a strict majority of ``paths``' own sample rates reach.
+
+    Read from the headers (no decode); a file below the lowest rung counts as the lowest.
+    """
+    from ..audio import probe
+    from ..spec import LADDER
+
+    rates = [rate for rate, _ in LADDER]
+    file_rates = []
+    for path in paths:
+        try:
+            file_rates.append(int(probe(path).samplerate))
+        except AudioLoadError:  # unreadable: measure_files rejects it with a reason
+            continue
+    for rate in reversed(rates):
+        if 2 * sum(r >= rate for r in file_rates) > len(file_rates):
+            return rate
+    return rates[0]
+
+
+def _model_rate(generated: Path) -> int | None:
+    """The sample rate of the model that rendered a pack folder (its manifest's spec), or None."""
+    manifest = Path(generated) / MANIFEST
+    if not manifest.is_file():
+        return None
+    sr = read_manifest(manifest)["spec"].get("sr")
+    return int(sr) if isinstance(sr, int) and not isinstance(sr, bool) else None
+
+
+def analysis_rate(generated: Path, reference_paths: Sequence[Path]) -> AnalysisRate:
+    """The default analysis rate of :func:`evaluate`.
+
+    A pack is compared at its model's rate (the spec in its manifest), but never above the
+    ladder rate the reference files hold (:data:`mockingbot.spec.LADDER`; the highest rung a
+    strict majority of their sample rates reach): above it the reference has no sound, and
+    the classifier would tell the sets apart by an empty band alone. A plain folder has no
+    model rate and is compared at the reference's. An 8 kHz model against CatMeows (8 kHz)
+    gets 8 kHz, the rate every earlier number was measured at.
+
+    Raises:
+        PackError: the pack's manifest is unreadable.
+    """
+    ref_rate = _reference_rung(reference_paths)
+    model_rate = _model_rate(generated)
+    if model_rate is not None and model_rate <= ref_rate:
+        return AnalysisRate(model_rate, "model", model_rate, ref_rate)
+    return AnalysisRate(ref_rate, "reference", model_rate, ref_rate)
+
+
 # --------------------------------------------------------------------------- evaluation
 def _require(n: int, what: str, where: object, rejected: Sequence[tuple[Path, str]]) -> None:
     if n >= MIN_CLIPS:
@@ -241,6 +336,7 @@ def evaluate_features(
     on_progress: ProgressFn | None = None,
     loud_generated: np.ndarray | None = None,
     loud_reference: np.ndarray | None = None,
+    analysis_sr: int = features.ANALYSIS_SR,
 ) -> EvaluationResult:
     """All metrics and floors from feature matrices already computed.
 
@@ -257,6 +353,7 @@ def evaluate_features(
             the generated set, in the rows' order; with ``loud_reference`` it gives the
             result's ``burst_hiss`` shares (both or neither).
         loud_reference: the same for the reference.
+        analysis_sr: the rate the features were computed at (recorded in the result).
 
     Raises:
         DataError: a set has fewer than :data:`MIN_CLIPS` clips, or the reference has fewer
@@ -296,7 +393,7 @@ def evaluate_features(
         rejected_reference=(),
         metrics=values,
         floors=floors,
-        features=features.describe(),
+        features=features.describe(analysis_sr),
         X_generated=X_gen,
         X_reference=X_ref,
         burst_hiss=burst_hiss,
@@ -327,6 +424,7 @@ def evaluate(
     seed: int = 0,
     floor_repeats: int = FLOOR_REPEATS,
     on_progress: ProgressFn | None = None,
+    analysis_sr: int | None = None,
 ) -> EvaluationResult:
     """Measure a generated set against the reference data it should sound like.
 
@@ -339,12 +437,14 @@ def evaluate(
         floor_repeats: random reference splits averaged for the real-vs-real floors.
         on_progress: called as ``on_progress(stage, done, total)`` with stages
             ``"generated"``, ``"reference"`` (files featurised) and ``"metrics"``.
+        analysis_sr: compare the clips at this rate (Hz); default :func:`analysis_rate`.
 
     Returns:
         :class:`EvaluationResult`.
 
     Raises:
         DataError: a folder is missing, or a set has fewer than :data:`MIN_CLIPS` usable clips.
+        ParameterError: ``analysis_sr`` is outside 4–192 kHz.
         PackError: the pack's manifest is unreadable.
 
     Examples:
@@ -355,15 +455,19 @@ def evaluate(
     generated, reference = Path(generated), Path(reference)
     gen_paths = generated_files(generated)
     ref_paths = reference_files(reference)
+    if analysis_sr is None:
+        rate = analysis_rate(generated, ref_paths)
+    else:
+        rate = AnalysisRate(features.settings_for(analysis_sr).sr, "--analysis-rate")
 
     def stage(name: str) -> Callable[[int, int], None] | None:
         if on_progress is None:
             return None
         return lambda done, total: on_progress(name, done, total)
 
-    gen = features.measure_files(gen_paths, stage("generated"))
+    gen = features.measure_files(gen_paths, stage("generated"), analysis_sr=rate.rate)
     _require(len(gen.X), "generated folder", generated, gen.rejected)
-    ref = features.measure_files(ref_paths, stage("reference"))
+    ref = features.measure_files(ref_paths, stage("reference"), analysis_sr=rate.rate)
     _require(len(ref.X), "reference folder", reference, ref.rejected)
     groups = [group_of(p, reference) for p in ref.kept]
     result = evaluate_features(
@@ -377,11 +481,13 @@ def evaluate(
         on_progress=on_progress,
         loud_generated=gen.loud,
         loud_reference=ref.loud,
+        analysis_sr=rate.rate,
     )
     return dataclasses.replace(
         result,
         rejected_generated=tuple((str(p), r) for p, r in gen.rejected),
         rejected_reference=tuple((str(p), r) for p, r in ref.rejected),
+        analysis_rate_choice=rate.reason(),
     )
 
 

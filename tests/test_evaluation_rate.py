@@ -1,0 +1,168 @@
+"""``mbot evaluate`` at the model's rate: why the analysis rate matters, and how it is chosen.
+
+Synthetic 32 kHz sets: both have the same kind of harmonic call below 4 kHz; the real clips
+also carry a band of noise at 6–10 kHz, the generated ones nothing above 4 kHz (a model that
+lost the top of the band). At 8 kHz, the rate every CatMeows number is measured at, the two
+sets look alike (the difference lies above 4 kHz, resampled away); at 32 kHz they are told
+apart. The 8 kHz settings themselves stay the documented constants, so earlier numbers hold.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from typer.testing import CliRunner
+
+from mockingbot.cli.main import app
+from mockingbot.errors import ParameterError
+from mockingbot.evaluation import features
+from mockingbot.evaluation.report import analysis_rate
+from mockingbot.runtime import pack_format
+
+SR = 32000
+runner = CliRunner()
+
+
+def _call(rng: np.random.Generator, *, air: bool) -> np.ndarray:
+    """A 0.6–0.9 s harmonic call below 3.5 kHz; with ``air``, band noise at 6–10 kHz too."""
+    n = int(SR * rng.uniform(0.6, 0.9))
+    t = np.arange(n) / SR
+    f0 = rng.uniform(250.0, 450.0) * (1.0 + 0.1 * np.sin(2 * np.pi * rng.uniform(1, 3) * t))
+    phase = 2 * np.pi * np.cumsum(f0) / SR
+    y = sum(np.sin(k * phase) / k for k in range(1, 3500 // 450 + 1))
+    if air:
+        spectrum = np.fft.rfft(rng.standard_normal(n))
+        freqs = np.fft.rfftfreq(n, 1.0 / SR)
+        spectrum[(freqs < 6000) | (freqs > 10000)] = 0.0
+        noise = np.fft.irfft(spectrum, n)
+        y = y + 0.5 * noise / np.max(np.abs(noise))
+    envelope = np.abs(np.sin(np.pi * t / t[-1])) ** 0.5
+    return 0.5 * y * envelope / np.max(np.abs(y))
+
+
+def _write_set(folder: Path, *, air: bool, seed: int, groups: int = 5, per: int = 8) -> Path:
+    rng = np.random.default_rng(seed)
+    for g in range(groups):
+        (folder / f"animal{g}").mkdir(parents=True, exist_ok=True)
+        for k in range(per):
+            sf.write(folder / f"animal{g}" / f"c{k}.wav", _call(rng, air=air), SR, "PCM_16")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def sets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("rate")
+    return {
+        "real": _write_set(root / "real", air=True, seed=1),
+        "gen": _write_set(root / "gen", air=False, seed=2),
+        "root": root,
+    }
+
+
+def _evaluate(gen: Path, ref: Path, *extra: str) -> dict:
+    args = ["evaluate", str(gen), "--reference", str(ref), "--json", "--no-plot"]
+    result = runner.invoke(app, [*args, "--floor-repeats", "1", *extra])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_settings_scale_from_the_8_khz_constants() -> None:
+    at8 = features.settings_for(features.ANALYSIS_SR)
+    assert (at8.n_fft, at8.hop_length, at8.fmax_hz) == (
+        features.N_FFT,
+        features.HOP_LENGTH,
+        features.FMAX_HZ,
+    )
+    at32 = features.settings_for(32000)
+    assert (at32.n_fft, at32.hop_length, at32.fmax_hz) == (1024, 256, 16000.0)
+    at22 = features.settings_for(22050)
+    assert at22.n_fft == 4 * at22.hop_length and at22.fmax_hz == 11025.0
+    assert features.describe(32000)["dims"] == features.describe()["dims"] == 125
+    for bad in (0, 3999, 200_000, 8000.5):
+        with pytest.raises(ParameterError):
+            features.settings_for(bad)
+
+
+def test_the_band_above_4_khz_is_seen_only_at_a_wideband_rate(sets: dict[str, Path]) -> None:
+    wide = _evaluate(sets["gen"], sets["real"], "--analysis-rate", "32000")
+    narrow = _evaluate(sets["gen"], sets["real"], "--analysis-rate", "8000")
+    assert wide["analysis_rate"] == 32000 and wide["features"]["fmax_hz"] == 16000.0
+    assert narrow["analysis_rate"] == 8000 and narrow["features"]["fmax_hz"] == 4000.0
+    assert wide["analysis_rate_choice"] == "--analysis-rate"
+    assert wide["metrics"]["c2st"] > 0.9, wide["metrics"]
+    assert narrow["metrics"]["c2st"] < 0.75, narrow["metrics"]
+
+
+def test_a_plain_folder_is_compared_at_the_reference_rate(sets: dict[str, Path]) -> None:
+    data = _evaluate(sets["gen"], sets["real"])
+    assert data["analysis_rate"] == 32000  # the reference's files are 32 kHz
+    assert "reference holds 32 kHz" in data["analysis_rate_choice"]
+    shown = runner.invoke(
+        app,
+        [
+            "evaluate",
+            str(sets["gen"]),
+            "-r",
+            str(sets["real"]),
+            "--no-plot",
+            "--floor-repeats",
+            "1",
+        ],
+        env={"COLUMNS": "200"},
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "analysis rate: 32000 Hz, features up to 16 kHz" in shown.output
+
+
+def _pack(folder: Path, model_sr: int, source: Path) -> Path:
+    """A pack folder whose manifest says its model works at ``model_sr``."""
+    (folder / "audio").mkdir(parents=True)
+    sounds = []
+    for i, src in enumerate(sorted(source.rglob("*.wav"))[:12]):
+        entry = pack_format.sound_entry(
+            creature=i, variation=0, audio_format="wav", latent_seed=i, duration_s=1.0,
+            lufs=-18.0, peak_dbfs=-1.0, sha256="0" * 64, phase_sc_db=None,
+        )  # fmt: skip
+        (folder / entry["file"]).write_bytes(src.read_bytes())
+        sounds.append(entry)
+    creatures = [
+        pack_format.creature_entry(
+            index=i, size=1.0, random_pitch=0.0, random_volume_offset_db=0.0, sounds=[s["id"]]
+        )
+        for i, s in enumerate(sounds)
+    ]
+    manifest = pack_format.build_manifest(
+        name="pack", created_by="test", model={"name": "m", "sha256": "0" * 64,
+        "content_hash": "", "preset": "", "training_steps": 0}, seed=0, arguments={},
+        spec={"sr": model_sr}, sample_rate=48000, audio_format="wav", loudness_lufs=-18.0,
+        attribution="", creatures=creatures, sounds=sounds,
+    )  # fmt: skip
+    (folder / "manifest.json").write_text(pack_format.dumps(manifest))
+    return folder
+
+
+def test_a_pack_is_compared_at_its_models_rate_within_the_references(
+    sets: dict[str, Path], tmp_path: Path
+) -> None:
+    real = sorted(sets["real"].rglob("*.wav"))
+    pack16 = _pack(tmp_path / "p16", 16000, sets["gen"])
+    choice = analysis_rate(pack16, real)
+    assert (choice.rate, choice.source) == (16000, "model")
+    assert choice.reason() == "the model's rate (16 kHz); the reference holds 32 kHz"
+
+    # an 8 kHz reference (CatMeows-like): a 32 kHz model is judged where the reference has sound
+    narrow = tmp_path / "narrow"
+    narrow.mkdir()
+    for i, path in enumerate(real[:12]):
+        y, _ = sf.read(path)
+        sf.write(narrow / f"n{i}.wav", y[::4], 8000, "PCM_16")
+    pack32 = _pack(tmp_path / "p32", 32000, sets["gen"])
+    choice = analysis_rate(pack32, sorted(narrow.glob("*.wav")))
+    assert (choice.rate, choice.source) == (8000, "reference")
+    assert "below the model's 32 kHz" in choice.reason()
+    data = _evaluate(pack16, sets["real"])
+    assert data["analysis_rate"] == 16000 and data["counts"]["generated"] == 12
