@@ -73,7 +73,8 @@ from mockingbot import texture
 from mockingbot.datascan import group_of
 from mockingbot.dataset import load_dataset
 from mockingbot.evaluation import features, metrics
-from mockingbot.evaluation.report import MIN_CLIPS, metric_values, reference_files
+from mockingbot.evaluation.inputs import reference_files
+from mockingbot.evaluation.report import MIN_CLIPS, metric_values
 from mockingbot.runtime.phase import reconstruct, reconstruction_error
 from mockingbot.spec import SpectrogramSpec
 

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from mockingbot.cli.main import app
 from mockingbot.errors import ParameterError
 from mockingbot.evaluation import features
-from mockingbot.evaluation.report import analysis_rate
+from mockingbot.evaluation.inputs import analysis_rate
 from mockingbot.runtime import pack_format
 
 SR = 32000

@@ -194,3 +194,18 @@ def test_without_the_train_extra_rendering_works_and_training_says_what_to_insta
         assert done.returncode == 2, done.stderr
         assert len(lines) == 1 and "mockingbot[train]" in lines[0], done.stderr
     assert not (tmp_path / "run").exists() and not (tmp_path / "m.onnx").exists()
+
+
+#: #14: a module longer than this is doing more than one job (a cohesive 400-500 is fine).
+_MAX_MODULE_LINES = 500
+
+
+def test_no_source_module_is_over_500_lines() -> None:
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[1] / "src" / "mockingbot"
+    sizes = {
+        p.relative_to(src).as_posix(): len(p.read_text().splitlines()) for p in src.rglob("*.py")
+    }
+    assert len(sizes) > 50  # the tree was found
+    assert {name: n for name, n in sizes.items() if n > _MAX_MODULE_LINES} == {}

@@ -163,7 +163,8 @@ def evaluate(
     ),
 ) -> None:
     """Compare GENERATED sounds with the real clips in --reference: table, JSON and plot."""
-    from ..evaluation.report import FLOOR_REPEATS, plot
+    from ..evaluation.plot import plot
+    from ..evaluation.report import FLOOR_REPEATS
     from ..evaluation.report import evaluate as run_evaluation
 
     if floor_repeats is None:

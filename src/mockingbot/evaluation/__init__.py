@@ -10,6 +10,7 @@ novelty and diversity ratios, each with its real-vs-real floor), and reported by
 
 from __future__ import annotations
 
-from .report import EvaluationResult, evaluate, evaluate_features, plot
+from .plot import plot
+from .report import EvaluationResult, evaluate, evaluate_features
 
 __all__ = ["EvaluationResult", "evaluate", "evaluate_features", "plot"]

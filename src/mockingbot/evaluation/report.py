@@ -1,4 +1,4 @@
-"""Evaluate a folder of generated sounds against a reference data folder; plot the result.
+"""Evaluate a folder of generated sounds against a reference data folder: metrics and floors.
 
 :func:`evaluate` is what ``mbot evaluate`` runs: it finds the clips (a pack's
 ``manifest.json`` or any folder of audio), computes the fixed features of
@@ -7,15 +7,13 @@
 and the real-vs-real floor of each metric (random halves of the reference, repeated), plus
 the share of "burst + hiss" clips in each set (:func:`~mockingbot.evaluation.metrics.
 burst_hiss_share`).
-The clips are compared at one analysis rate (:func:`analysis_rate`): the rate of the model
-that made a pack, capped by the rate the reference files hold, so a wideband model is judged
-on its whole band and an 8 kHz one exactly as before.
-:func:`evaluate_features` does the same on feature matrices already in memory (the
-benchmarks use it). :func:`plot` draws the result as a PNG.
+Which clips and at what rate come from :mod:`~mockingbot.evaluation.inputs` (a pack is
+judged at its model's rate, capped by the reference's); :func:`evaluate_features` does the
+same on feature matrices already in memory (the benchmarks use it);
+:func:`mockingbot.evaluation.plot.plot` draws a result as a PNG.
 
 Contents: :class:`EvaluationResult`, :data:`METRIC_INFO`, :func:`evaluate`,
-:func:`evaluate_features`, :func:`metric_values`, :func:`generated_files`,
-:func:`reference_files`, :func:`plot`.
+:func:`evaluate_features`, :func:`metric_values`.
 """
 
 from __future__ import annotations
@@ -27,26 +25,20 @@ from typing import Any
 
 import numpy as np
 
-from ..datascan import group_of, scan_audio_files
-from ..errors import AudioLoadError, DataError, ParameterError
-from ..fileio import atomic_path
-from ..runtime.pack_format import MANIFEST, read_manifest
+from ..datascan import group_of
+from ..errors import DataError, ParameterError
 from . import features, metrics
+from .inputs import AnalysisRate, analysis_rate, generated_files, reference_files
 
 __all__ = [
     "FLOOR_REPEATS",
     "METRIC_INFO",
     "MIN_CLIPS",
-    "AnalysisRate",
     "EvaluationResult",
     "MetricInfo",
-    "analysis_rate",
     "evaluate",
     "evaluate_features",
-    "generated_files",
     "metric_values",
-    "plot",
-    "reference_files",
 ]
 
 #: A set with fewer usable clips than this gives metrics too noisy to read (a 5-fold C2ST
@@ -158,131 +150,6 @@ class EvaluationResult:
             },
             "features": dict(self.features),
         }
-
-
-# --------------------------------------------------------------------------- finding files
-def _check_folder(folder: Path, what: str) -> Path:
-    folder = Path(folder)
-    if not folder.exists():
-        raise DataError(f"{what} folder {folder} does not exist")
-    if not folder.is_dir():
-        raise DataError(f"{what} {folder} is not a folder")
-    return folder
-
-
-def generated_files(folder: Path) -> list[Path]:
-    """The audio files of a generated set.
-
-    A pack folder (one with ``manifest.json``) lists its sounds in ``"sounds"[].file``,
-    relative to the folder, read and checked by the runtime's own manifest reader
-    (:func:`mockingbot.runtime.pack_format.read_manifest`), so a manifest ``mbot verify``
-    would call damaged is not evaluated either; otherwise every audio file under ``folder``
-    counts (:func:`mockingbot.datascan.scan_audio_files`: recursive, hidden and temporary
-    files excluded).
-
-    Raises:
-        DataError: ``folder`` is missing or not a folder.
-        PackError: the manifest is not valid JSON, not a MockingBot pack's, or damaged.
-    """
-    folder = _check_folder(folder, "generated")
-    manifest = folder / MANIFEST
-    if not manifest.is_file():
-        return scan_audio_files(folder)
-    return [folder / entry["file"] for entry in read_manifest(manifest)["sounds"]]
-
-
-def reference_files(folder: Path) -> list[Path]:
-    """Every audio file under a reference data folder (:func:`~.datascan.scan_audio_files`).
-
-    Raises:
-        DataError: ``folder`` is missing or not a folder.
-    """
-    return scan_audio_files(_check_folder(folder, "reference"))
-
-
-# --------------------------------------------------------------------------- analysis rate
-@dataclasses.dataclass(frozen=True)
-class AnalysisRate:
-    """The rate two sets are compared at, and where it came from.
-
-    Attributes:
-        rate: analysis sample rate (Hz).
-        source: ``"--analysis-rate"``, ``"model"`` (a pack's model rate, within the
-            reference's) or ``"reference"`` (the reference's rate caps it, or no model rate
-            is known).
-        model_rate: the pack's model rate (``manifest["spec"]["sr"]``), or None.
-        reference_rate: the ladder rate the reference files hold, or None when not measured.
-    """
-
-    rate: int
-    source: str
-    model_rate: int | None = None
-    reference_rate: int | None = None
-
-    def reason(self) -> str:
-        """One phrase for the summary and the JSON report."""
-        if self.source == "--analysis-rate":
-            return "--analysis-rate"
-        ref = f"the reference holds {_khz(self.reference_rate)}"
-        if self.model_rate is None:
-            return f"{ref} (no model rate: not a pack)"
-        if self.source == "model":
-            return f"the model's rate ({_khz(self.model_rate)}); {ref}"
-        return f"{ref}, below the model's {_khz(self.model_rate)}: compared where both have sound"
-
-
-def _khz(rate: int | None) -> str:
-    return "?" if rate is None else f"{rate / 1000:g} kHz"
-
-
-def _reference_rung(paths: Sequence[Path]) -> int:
-    """The highest ladder rung that a strict majority of ``paths``' own sample rates reach.
-
-    Read from the headers (no decode); a file below the lowest rung counts as the lowest.
-    """
-    from ..audio import probe
-    from ..spec import LADDER
-
-    rates = [rate for rate, _ in LADDER]
-    file_rates = []
-    for path in paths:
-        try:
-            file_rates.append(int(probe(path).samplerate))
-        except AudioLoadError:  # unreadable: measure_files rejects it with a reason
-            continue
-    for rate in reversed(rates):
-        if 2 * sum(r >= rate for r in file_rates) > len(file_rates):
-            return rate
-    return rates[0]
-
-
-def _model_rate(generated: Path) -> int | None:
-    """The sample rate of the model that rendered a pack folder (its manifest's spec), or None."""
-    manifest = Path(generated) / MANIFEST
-    if not manifest.is_file():
-        return None
-    sr = read_manifest(manifest)["spec"].get("sr")
-    return int(sr) if isinstance(sr, int) and not isinstance(sr, bool) else None
-
-
-def analysis_rate(generated: Path, reference_paths: Sequence[Path]) -> AnalysisRate:
-    """The default analysis rate of :func:`evaluate`.
-
-    A pack is compared at its model's rate (the spec in its manifest), but never above the
-    ladder rate the reference files hold (:data:`mockingbot.spec.LADDER`; the highest rung a
-    strict majority of their sample rates reach): above it the reference has no sound, and
-    the classifier would tell the sets apart by an empty band alone. A plain folder has no
-    model rate and is compared at the reference's. An 8 kHz model against CatMeows (8 kHz)
-    gets 8 kHz, the rate every earlier number was measured at.
-
-    Raises:
-        PackError: the pack's manifest is unreadable.
-    """
-    ref_rate = _reference_rung(reference_paths)
-    model_rate = _model_rate(generated)
-    if model_rate is not None and model_rate <= ref_rate:
-        return AnalysisRate(model_rate, "model", model_rate, ref_rate)
-    return AnalysisRate(ref_rate, "reference", model_rate, ref_rate)
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -489,93 +356,3 @@ def evaluate(
         rejected_reference=tuple((str(p), r) for p, r in ref.rejected),
         analysis_rate_choice=rate.reason(),
     )
-
-
-# --------------------------------------------------------------------------- plot
-#: Metrics drawn as bar panels by :func:`plot`.
-PLOT_METRICS: tuple[str, ...] = ("c2st", "frechet", "novelty", "diversity")
-_REAL_COLOUR = "#4C72B0"
-_GEN_COLOUR = "#DD8452"
-
-
-def _projection(X_ref: np.ndarray, X_gen: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple]:
-    """First two principal axes of the standardised reference; both sets projected on them."""
-    mu = X_ref.mean(axis=0)
-    sd = X_ref.std(axis=0)
-    sd = np.where(sd < 1e-8, 1.0, sd)
-    Zr, Zg = (X_ref - mu) / sd, (X_gen - mu) / sd
-    _, s, Vt = np.linalg.svd(Zr, full_matrices=False)
-    explained = (s**2) / np.sum(s**2)
-    return Zr @ Vt[:2].T, Zg @ Vt[:2].T, (float(explained[0]), float(explained[1]))
-
-
-def plot(result: EvaluationResult, path: Path, *, dpi: int = 120) -> Path:
-    """Write a PNG: real vs generated clips on the reference's 2 main axes, and the metrics.
-
-    Left: every clip projected on the first two principal components of the standardised
-    reference features (a linear projection: distances are honest, clusters are not
-    invented). Right: one small bar chart per metric, generated vs the real-vs-real floor
-    (error bar: spread over splits), dashed line at the ideal value. Far right, when the
-    result has them: the share of "burst + hiss" clips in the generated set and in the real
-    set (the real set's own share: it is not a metric with a floor). Written atomically;
-    an existing file at ``path`` is replaced (it is a regenerated artefact).
-
-    Args:
-        result: from :func:`evaluate` or :func:`evaluate_features`.
-        path: the PNG to write; its folder must exist.
-        dpi: resolution.
-
-    Returns:
-        ``path``.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    path = Path(path)
-    Pr, Pg, explained = _projection(result.X_reference, result.X_generated)
-    n_cols = 4 if result.burst_hiss is None else 5
-    fig = plt.figure(figsize=(3.0 * n_cols, 5.5), layout="constrained")
-    grid = fig.add_gridspec(2, n_cols)
-    ax = fig.add_subplot(grid[:, :2])
-    ax.scatter(Pr[:, 0], Pr[:, 1], s=12, alpha=0.6, c=_REAL_COLOUR, label="reference (real)")
-    ax.scatter(Pg[:, 0], Pg[:, 1], s=12, alpha=0.6, c=_GEN_COLOUR, label="generated")
-    ax.set_xlabel(f"PC 1 of reference ({explained[0]:.0%} of variance)")
-    ax.set_ylabel(f"PC 2 of reference ({explained[1]:.0%} of variance)")
-    ax.set_title(f"{result.n_generated} generated vs {result.n_reference} reference clips")
-    ax.legend(loc="best")
-    for i, key in enumerate(PLOT_METRICS):
-        bar_ax = fig.add_subplot(grid[i // 2, 2 + i % 2])
-        floor = result.floors[key]
-        info = METRIC_INFO[key]
-        bar_ax.bar(
-            ["generated", "real floor"],
-            [result.metrics[key], floor.mean],
-            yerr=[0.0, floor.std],
-            color=[_GEN_COLOUR, _REAL_COLOUR],
-            capsize=4,
-        )
-        if info.ideal is not None:
-            bar_ax.axhline(info.ideal, color="black", linestyle="--", linewidth=1)
-        bar_ax.set_title(f"{info.label.strip()}: {result.metrics[key]:.3g}", fontsize=10)
-    if result.burst_hiss is not None:
-        _burst_hiss_panel(fig.add_subplot(grid[:, 4]), result.burst_hiss)
-    fig.suptitle("mbot evaluate  (dashed: ideal value)", fontsize=11)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi)
-    plt.close(fig)
-    return path
-
-
-def _burst_hiss_panel(ax, shares: dict[str, float]) -> None:
-    """Bars of the burst + hiss share: generated beside the real set's own share."""
-    bars = ax.bar(
-        ["generated", "real set"],
-        [shares["generated"], shares["reference"]],
-        color=[_GEN_COLOUR, _REAL_COLOUR],
-    )
-    ax.bar_label(bars, fmt="%.2f")
-    ax.set_ylim(0.0, 1.0)
-    ax.set_ylabel("share of clips")
-    ax.set_title(f"Burst + hiss share: {shares['generated']:.2f}\n(lower or ≈ real)", fontsize=10)
