@@ -280,3 +280,55 @@ def tiny_model(tmp_path: Path) -> Path:
 def tiny_wave_model(tmp_path: Path) -> Path:
     """A tiny waveform generator (inputs z and noise, output audio), see make_tiny_onnx."""
     return make_tiny_onnx(tmp_path / "tiny-wave.onnx", output="waveform")
+
+
+def write_fake_pack(
+    folder: Path, sources: list[Path], *, spec: dict, sample_rate: int
+) -> list[dict]:
+    """A pack folder holding copies of ``sources`` as its sounds (one creature each), with a
+    valid manifest whose model spec is ``spec``: for commands that read a pack's manifest
+    without rendering one. Returns the manifest's sound entries."""
+    from mockingbot.runtime import pack_format
+
+    (folder / "audio").mkdir(parents=True)
+    sounds = []
+    for i, src in enumerate(sources):
+        entry = pack_format.sound_entry(
+            creature=i, variation=0, audio_format="wav", latent_seed=i, duration_s=1.0,
+            lufs=-18.0, peak_dbfs=-1.0, sha256="0" * 64, phase_sc_db=None,
+        )  # fmt: skip
+        (folder / entry["file"]).write_bytes(src.read_bytes())
+        sounds.append(entry)
+    creatures = [
+        pack_format.creature_entry(
+            index=i, size=1.0, random_pitch=0.0, random_volume_offset_db=0.0, sounds=[s["id"]]
+        )
+        for i, s in enumerate(sounds)
+    ]
+    manifest = pack_format.build_manifest(
+        name="pack", created_by="test", model={"name": "m", "sha256": "0" * 64,
+        "content_hash": "", "preset": "", "training_steps": 0}, seed=0, arguments={},
+        spec=spec, sample_rate=sample_rate, audio_format="wav", loudness_lufs=-18.0,
+        attribution="", creatures=creatures, sounds=sounds,
+    )  # fmt: skip
+    (folder / "manifest.json").write_text(pack_format.dumps(manifest))
+    return sounds
+
+
+def assert_pack_godot_resources(pack_dir: Path) -> None:
+    """Every creature's randomizer resource in a pack is valid Godot 4 text (godot4.md) and
+    names exactly its sounds' files, which exist beside it."""
+    import json
+
+    from mockingbot.runtime.godot_resources import randomizer_problems, randomizer_stream_paths
+    from mockingbot.runtime.godot_text import parse_godot_text
+
+    manifest = json.loads((pack_dir / "manifest.json").read_text(encoding="utf-8"))
+    files = {s["id"]: s["file"] for s in manifest["sounds"]}
+    for c in manifest["creatures"]:
+        tres = pack_dir / c["resource"]
+        text = tres.read_text(encoding="utf-8")
+        assert randomizer_problems(text, folder=tres.parent) == []
+        paths = randomizer_stream_paths(parse_godot_text(text))
+        assert paths == [files[i] for i in c["sounds"]]
+        assert all((tres.parent / p).is_file() for p in paths)

@@ -13,10 +13,9 @@ import pytest
 import soundfile as sf
 from typer.testing import CliRunner
 
-from conftest import burst_then_hiss, synth_meow
+from conftest import burst_then_hiss, synth_meow, write_fake_pack
 from mockingbot.cli.main import app
 from mockingbot.evaluation.report import FLOOR_REPEATS, MIN_CLIPS
-from mockingbot.runtime import pack_format
 
 SR = 8000
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -112,29 +111,9 @@ def test_a_set_against_itself_is_flagged_as_copies_in_the_table(
 
 def test_pack_manifest_decides_which_files_count(folders: dict[str, Path]) -> None:
     pack = folders["root"] / "pack"
-    (pack / "audio").mkdir(parents=True)
-    sounds = []
-    for i, src in enumerate(sorted(folders["renders"].glob("*.wav"))[:12]):
-        entry = pack_format.sound_entry(
-            creature=i, variation=0, audio_format="wav", latent_seed=i, duration_s=1.0,
-            lufs=-18.0, peak_dbfs=-1.0, sha256="0" * 64, phase_sc_db=None,
-        )  # fmt: skip
-        (pack / entry["file"]).write_bytes(src.read_bytes())
-        sounds.append(entry)
+    renders = sorted(folders["renders"].glob("*.wav"))[:12]
+    write_fake_pack(pack, renders, spec={}, sample_rate=SR)
     sf.write(pack / "audio" / "stray.wav", synth_meow(seed=99), SR)  # not in the manifest
-    creatures = [
-        pack_format.creature_entry(
-            index=i, size=1.0, random_pitch=0.0, random_volume_offset_db=0.0, sounds=[s["id"]]
-        )
-        for i, s in enumerate(sounds)
-    ]
-    manifest = pack_format.build_manifest(
-        name="pack", created_by="test", model={"name": "m", "sha256": "0" * 64,
-        "content_hash": "", "preset": "", "training_steps": 0}, seed=0, arguments={},
-        spec={}, sample_rate=SR, audio_format="wav", loudness_lufs=-18.0, attribution="",
-        creatures=creatures, sounds=sounds,
-    )  # fmt: skip
-    (pack / "manifest.json").write_text(pack_format.dumps(manifest))
     result = _run(
         str(pack),
         "--reference",

@@ -17,11 +17,11 @@ import pytest
 import soundfile as sf
 from typer.testing import CliRunner
 
+from conftest import write_fake_pack
 from mockingbot.cli.main import app
 from mockingbot.errors import ParameterError
 from mockingbot.evaluation import features
 from mockingbot.evaluation.inputs import analysis_rate
-from mockingbot.runtime import pack_format
 
 SR = 32000
 runner = CliRunner()
@@ -120,28 +120,8 @@ def test_a_plain_folder_is_compared_at_the_reference_rate(sets: dict[str, Path])
 
 def _pack(folder: Path, model_sr: int, source: Path) -> Path:
     """A pack folder whose manifest says its model works at ``model_sr``."""
-    (folder / "audio").mkdir(parents=True)
-    sounds = []
-    for i, src in enumerate(sorted(source.rglob("*.wav"))[:12]):
-        entry = pack_format.sound_entry(
-            creature=i, variation=0, audio_format="wav", latent_seed=i, duration_s=1.0,
-            lufs=-18.0, peak_dbfs=-1.0, sha256="0" * 64, phase_sc_db=None,
-        )  # fmt: skip
-        (folder / entry["file"]).write_bytes(src.read_bytes())
-        sounds.append(entry)
-    creatures = [
-        pack_format.creature_entry(
-            index=i, size=1.0, random_pitch=0.0, random_volume_offset_db=0.0, sounds=[s["id"]]
-        )
-        for i, s in enumerate(sounds)
-    ]
-    manifest = pack_format.build_manifest(
-        name="pack", created_by="test", model={"name": "m", "sha256": "0" * 64,
-        "content_hash": "", "preset": "", "training_steps": 0}, seed=0, arguments={},
-        spec={"sr": model_sr}, sample_rate=48000, audio_format="wav", loudness_lufs=-18.0,
-        attribution="", creatures=creatures, sounds=sounds,
-    )  # fmt: skip
-    (folder / "manifest.json").write_text(pack_format.dumps(manifest))
+    write_fake_pack(folder, sorted(source.rglob("*.wav"))[:12], spec={"sr": model_sr},
+                    sample_rate=48000)  # fmt: skip
     return folder
 
 

@@ -16,7 +16,7 @@ import soundfile as sf
 from PIL import Image
 from typer.testing import CliRunner
 
-from conftest import synth_meow
+from conftest import assert_pack_godot_resources, synth_meow
 from mockingbot.errors import PackError
 from mockingbot.runtime.godot_install import install
 from mockingbot.runtime.godot_project import (
@@ -28,8 +28,6 @@ from mockingbot.runtime.godot_project import (
     enabled_plugins,
 )
 from mockingbot.runtime.godot_resources import (
-    randomizer_problems,
-    randomizer_stream_paths,
     randomizer_tres,
 )
 from mockingbot.runtime.godot_text import parse_godot_text
@@ -280,18 +278,6 @@ def test_a_different_addon_copy_is_replaced_only_with_force(tmp_path: Path) -> N
 # ------------------------------------------------------------------------- packs
 
 
-def _check_pack_resources(pack_dir: Path) -> None:
-    manifest = json.loads((pack_dir / "manifest.json").read_text(encoding="utf-8"))
-    files = {s["id"]: s["file"] for s in manifest["sounds"]}
-    for c in manifest["creatures"]:
-        tres = pack_dir / c["resource"]
-        text = tres.read_text(encoding="utf-8")
-        assert randomizer_problems(text, folder=tres.parent) == []
-        paths = randomizer_stream_paths(parse_godot_text(text))
-        assert paths == [files[i] for i in c["sounds"]]
-        assert all((tres.parent / p).is_file() for p in paths)
-
-
 def test_pack_is_copied_with_well_formed_resources(tmp_path: Path) -> None:
     project = make_project(tmp_path / "game")
     pack = make_pack(tmp_path / "renders" / "meows")
@@ -306,7 +292,7 @@ def test_pack_is_copied_with_well_formed_resources(tmp_path: Path) -> None:
     assert not list(dest.rglob("*.import")) and not list(dest.rglob("*.tmp"))
     assert len(list((dest / "thumbs").glob("*.png"))) == 6
     assert report.tres_generated == []
-    _check_pack_resources(dest)
+    assert_pack_godot_resources(dest)
 
 
 @pytest.mark.parametrize("state", ["stale", "missing"])
@@ -317,7 +303,7 @@ def test_stale_or_missing_tres_is_rebuilt_in_the_copy_only(tmp_path: Path, state
     report = install(project, pack=pack, packs_folder="sfx/packs")
     dest = project / "sfx" / "packs" / "demo"
     assert sorted(report.tres_generated) == ["creature_000.tres", "creature_001.tres"]
-    _check_pack_resources(dest)
+    assert_pack_godot_resources(dest)
     res = next(
         s for s in parse_godot_text((dest / "creature_000.tres").read_text()) if s.tag == "resource"
     )
@@ -333,7 +319,7 @@ def test_a_different_pack_of_the_same_name_needs_force(tmp_path: Path) -> None:
     with pytest.raises(GodotProjectError, match="different pack"):
         install(project, pack=newer)
     install(project, pack=newer, force=True)
-    _check_pack_resources(project / "packs" / "demo")
+    assert_pack_godot_resources(project / "packs" / "demo")
 
 
 @pytest.mark.parametrize(
@@ -426,7 +412,7 @@ def test_mbot_subprocess_installs_and_fails_cleanly(tmp_path: Path) -> None:
     )
     assert ok.returncode == 0, ok.stderr
     assert enabled_plugins((project / "project.godot").read_text()) == [PLUGIN_CFG_RES]
-    _check_pack_resources(project / "packs" / "demo")
+    assert_pack_godot_resources(project / "packs" / "demo")
     bad = subprocess.run(
         [_mbot(), "godot", "install", str(tmp_path / "nowhere")],
         capture_output=True,

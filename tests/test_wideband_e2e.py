@@ -17,7 +17,7 @@ pytest.importorskip("tf2onnx")
 import soundfile as sf
 from typer.testing import CliRunner
 
-from conftest import TINY_STEPS, tiny_train_toml, tone_stack, write_wav
+from conftest import TINY_STEPS, assert_pack_godot_resources, tiny_train_toml, tone_stack, write_wav
 from mockingbot.cli.main import app
 from mockingbot.runtime.model import GeneratorModel
 
@@ -105,20 +105,10 @@ def _shares(folder: Path, sounds: list[dict]) -> list[float]:
 def test_godot_resources_of_a_wideband_pack_are_valid(run) -> None:
     """The Godot side needs nothing of the model's rate: a 22.05 kHz model's pack writes the
     same randomizer resources as an 8 kHz one's, each naming its creature's files beside it."""
-    from mockingbot.runtime.godot_resources import randomizer_problems, randomizer_stream_paths
-    from mockingbot.runtime.godot_text import parse_godot_text
-
     out = run["root"] / "godot-pack"
     args = ["render-pack", "--model", str(run["onnx"]), "--count", "8", "--out", str(out)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["spec"]["sr"] == 22050 and manifest["sample_rate"] >= 44100
-    files = {s["id"]: s["file"] for s in manifest["sounds"]}
-    for creature in manifest["creatures"]:
-        tres = out / creature["resource"]
-        text = tres.read_text(encoding="utf-8")
-        assert randomizer_problems(text, folder=tres.parent) == []
-        streams = randomizer_stream_paths(parse_godot_text(text))
-        resolved = {(tres.parent / p).resolve() for p in streams}
-        assert resolved == {(out / files[s]).resolve() for s in creature["sounds"]}
+    assert_pack_godot_resources(out)
