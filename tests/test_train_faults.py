@@ -163,6 +163,46 @@ def test_a_full_disk_during_a_checkpoint_stops_in_one_line_and_resume_continues(
 
 
 @pytest.mark.train
+def test_a_run_that_diverges_stops_in_one_line_and_saves_nothing_after_its_last_checkpoint(
+    tmp_path: Path, inputs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NaN weights used to end in a traceback from the harmonic gather (index NaN → INT_MAX),
+    and a checkpoint or training state written after them would lose what was learned."""
+    import numpy as np
+
+    from mockingbot.trainer import loop
+    from mockingbot.trainer.state import read_state
+
+    data_dir, tiny_toml = inputs
+    real_step = loop.GanTrainer.train_step
+
+    def poisoned(self, batch):
+        if int(self.step.numpy()) == 3:  # the step after the checkpoint of step 3
+            w = self.generator.weights[0]
+            w.assign(np.full(w.shape, np.nan, dtype=w.dtype))
+        return real_step(self, batch)
+
+    monkeypatch.setattr(loop.GanTrainer, "train_step", poisoned)
+    run, state = tmp_path / "run", tmp_path / "state.npz"
+    args = ["train", str(data_dir), "--out", str(run), "--config", str(tiny_toml)]
+    result = CliRunner().invoke(app, [*args, "--save-state", str(state)])
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in result.output, result.output
+    assert "training diverged at step 4" in errors[0]
+    assert "its last checkpoint (step 3) is kept" in errors[0] and "--init-from" in errors[0]
+    assert 'model_checkpoint_path: "ckpt-3"' in (run / "checkpoints" / "checkpoint").read_text()
+    assert json.loads((run / "run.json").read_text())["steps"] == 3
+    arrays, info = read_state(state)
+    assert info["steps"] == 3 and all(np.isfinite(a).all() for a in arrays.values())
+
+    monkeypatch.undo()
+    resumed = CliRunner().invoke(app, ["train", "--resume", str(run)])
+    assert resumed.exit_code == 0, resumed.output
+    assert json.loads((run / "run.json").read_text())["steps"] == 6
+
+
+@pytest.mark.train
 def test_a_full_disk_while_writing_samples_is_one_line(
     tmp_path: Path, inputs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -225,6 +225,19 @@ class GanTrainer:
             nets["ema"] = self.ema
         return nets
 
+    def weights_finite(self) -> bool:
+        """Whether every weight of every network is finite: False once training has diverged.
+
+        A NaN reaches the weights through one bad gradient and then every output; checked only
+        when a step has failed (to tell divergence from a real bug), so it costs nothing while
+        training.
+        """
+        return all(
+            bool(np.isfinite(w.numpy()).all())
+            for net in self.networks.values()
+            for w in net.weights
+        )
+
     def init_from_state(self, path: Path) -> dict:
         """Start from a training state file's networks (optimisers start fresh).
 

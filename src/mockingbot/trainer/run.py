@@ -14,13 +14,14 @@ Contents: :func:`train`.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from mockingbot import __version__
-from mockingbot.errors import ModelError, ParameterError
+from mockingbot.errors import ModelError, ParameterError, WorkError
 from mockingbot.fileio import atomic_write_text
 
 from .config import TrainConfig
@@ -173,9 +174,14 @@ def train(
         info["cpu_seconds"] += now_c - cpu0
         wall0, cpu0 = now_w, now_c
 
+    # The step of the last complete checkpoint, None before this run wrote one.
+    saved = start if trainer.manager.latest_checkpoint is not None else None
+
     def checkpoint() -> None:
+        nonlocal saved
         with writing(run_dir, f"the checkpoint of step {step}"):
             trainer.save()
+            saved = step
             book_time()
             info["steps"] = step
             if save_state is not None:
@@ -209,8 +215,17 @@ def train(
 
     with StopSignal() as stop:
         while step < t.steps:
-            last = trainer.train_step(next(batches))
+            try:
+                last = trainer.train_step(next(batches))
+            except tf.errors.InvalidArgumentError:
+                # NaN weights make the harmonic renderer gather at index NaN → INT_MAX on CPU.
+                if trainer.weights_finite():
+                    raise
+                raise _diverged(run_dir, step + 1, saved, "the networks' weights are NaN") from None
             step = last.step
+            if not (math.isfinite(last.d_loss) and math.isfinite(last.g_loss)):
+                losses = f"D loss {last.d_loss}, G loss {last.g_loss}"
+                raise _diverged(run_dir, step, saved, losses)
             if step % t.log_every == 0 or step == t.steps:
                 with writer.as_default(step=step):
                     tf.summary.scalar("loss/discriminator", last.d_loss)
@@ -257,3 +272,22 @@ def train(
         "cpu_seconds": info["cpu_seconds"],
         "last": None if last is None else last.__dict__,
     }
+
+
+def _diverged(run_dir: Path, step: int, saved: int | None, what: str) -> WorkError:
+    """The one line for a run whose losses or weights went non-finite at ``step``.
+
+    Nothing is checkpointed after it (a NaN checkpoint, or a NaN training state written over
+    the one it started from, would lose what was learned); the line says what is kept and how
+    to go on from there.
+    """
+    if saved is None:
+        return WorkError(
+            f"training diverged at step {step} in {run_dir} ({what}); nothing was saved. "
+            "Lower train.g_lr and train.d_lr in a --config TOML and start again"
+        )
+    return WorkError(
+        f"training diverged at step {step} in {run_dir} ({what}); its last checkpoint "
+        f"(step {saved}) is kept. Continue from it with lower train.g_lr and train.d_lr: "
+        f"mbot train DATA --out NEW_RUN --init-from {run_dir} --config LOWER_LR.toml"
+    )
