@@ -1,7 +1,7 @@
 """Fuzz campaign: hostile audio inputs through ``mbot dataset inspect`` (and a 2-step train).
 
 Run: ``python benchmarks/fuzz_inputs.py --count 10000 [--seed 0] [--per-folder 100]
-[--train-sample 1] [--jobs 1]``.
+[--train-sample 1]``.
 
 Generates ``--count`` hostile inputs spread over the classes of issue 16 (:data:`CLASSES`),
 ``--per-folder`` of one class per folder next to three good clips (ten in a folder that is

@@ -101,19 +101,8 @@ def test_a_plain_folder_is_compared_at_the_reference_rate(sets: dict[str, Path])
     data = _evaluate(sets["gen"], sets["real"])
     assert data["analysis_rate"] == 32000  # the reference's files are 32 kHz
     assert "reference holds 32 kHz" in data["analysis_rate_choice"]
-    shown = runner.invoke(
-        app,
-        [
-            "evaluate",
-            str(sets["gen"]),
-            "-r",
-            str(sets["real"]),
-            "--no-plot",
-            "--floor-repeats",
-            "1",
-        ],
-        env={"COLUMNS": "200"},
-    )
+    args = ["evaluate", str(sets["gen"]), "-r", str(sets["real"]), "--no-plot"]
+    shown = runner.invoke(app, [*args, "--floor-repeats", "1"], env={"COLUMNS": "200"})
     assert shown.exit_code == 0, shown.output
     assert "analysis rate: 32000 Hz, features up to 16 kHz" in shown.output
 
