@@ -26,6 +26,8 @@ from mockingbot.spec import PRESETS as SPEC_PRESETS
 from mockingbot.spec import SpectrogramSpec, ladder_preset
 from mockingbot.validation import as_float, as_int, one_of
 
+from .augment import AUGMENTS
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -52,7 +54,6 @@ _GENERATORS = ("fullres", "harmonic", "dense2022")
 _OUTPUTS = ("spectrogram", "waveform")
 _DISCRIMINATORS = ("conv", "conv2022")
 _LOSSES = ("hinge", "bce")
-_AUGMENTS = ("shift", "gain", "cutout")
 _STRATEGIES = ("default", "mirrored", "multiworker")
 
 
@@ -179,7 +180,7 @@ class TrainConfig:
         one_of("train.strategy", t.strategy, _STRATEGIES)
         one_of("data.context", self.data.context, CONTEXTS)
         for a in t.augment:
-            one_of("train.augment", a, _AUGMENTS)
+            one_of("train.augment", a, AUGMENTS)
         for key, value in [
             ("model.latent_dim", m.latent_dim),
             ("model.n_harmonics", m.n_harmonics),

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .augment import CUTOUT_FRACTION, GAIN_DB, SHIFT_FRACTION
+from .augment import BIN_SHIFT, CUTOUT_FRACTION, GAIN_DB, SHIFT_FRACTION
 from .clipstats import band_matrix
 from .config import TrainConfig, merge_config
 from .losses import discriminator_loss, generator_loss, r1_penalty, stats_gap
@@ -63,6 +63,11 @@ def _augment(x, key, *, ops: tuple[str, ...], top_db: float):
             start = jax.random.randint(k, (batch, 1), 0, max(frames - length, 1))
             inside = (t >= start) & (t < start + length)
             x = jnp.where(inside[..., None], -1.0, x)
+        elif op == "binshift":
+            bins = x.shape[2]
+            shift = jax.random.randint(k, (batch, 1), -BIN_SHIFT, BIN_SHIFT + 1)
+            src = jnp.clip(jnp.arange(bins)[None, :] - shift, 0, bins - 1)
+            x = jnp.take_along_axis(x, src[:, None, :], axis=2)
     return x
 
 
