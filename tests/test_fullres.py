@@ -135,6 +135,11 @@ def test_state_carries_cumulative_steps_into_the_next_run_and_the_model(trained)
     model = GeneratorModel.load(trained["onnx"])
     assert model.meta.training_steps == 6
     assert model.takes_noise and model.meta.noise_shape == (128, 64, 2)
+    # the recordings' noise floor, measured by mbot train, travels through the state into
+    # the model (the synthetic meows hold a floor of 0.005-std noise under 0.5-peak calls)
+    assert info["dataset"]["noise_floor"]["levels_db"]
+    floor = model.meta.noise_floor
+    assert floor is not None and -70.0 < floor.median_db < -20.0
 
 
 def test_a_state_file_exports_directly(trained, tmp_path: Path) -> None:

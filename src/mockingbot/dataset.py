@@ -41,6 +41,7 @@ from .datascan import (
 )
 from .defaults import CONTEXTS
 from .errors import AudioLoadError, DataError
+from .noisefloor import NoiseFloor, combine, file_floor
 from .spec import SpectrogramSpec
 from .validation import one_of
 
@@ -103,6 +104,8 @@ class Dataset:
         clips: training clips, in scan order.
         ignored: non-audio files skipped silently (README, images ...).
         skipped: entries that are not files and have no audio extension (named in reports).
+        noise_floor: the usable recordings' noise floor on the spec's STFT grid
+            (:mod:`mockingbot.noisefloor`), or None when no recording has a measurable one.
     """
 
     root: Path
@@ -112,6 +115,7 @@ class Dataset:
     clips: list[Clip] = dataclasses.field(default_factory=list)
     ignored: list[Path] = dataclasses.field(default_factory=list)
     skipped: list[Skipped] = dataclasses.field(default_factory=list)
+    noise_floor: NoiseFloor | None = None
 
     def relative(self, path: Path) -> str:
         """``path`` relative to the root, for display (posix separators)."""
@@ -257,6 +261,7 @@ def load_dataset(
         raise AudioLoadError(b.path, b.reason, b.detail)
     ds.rejected.extend(bad_dirs)
     total = len(candidates)
+    floors = []
     if on_progress is not None:
         on_progress(0, total)
     for done, path in enumerate(candidates, start=1):
@@ -275,6 +280,7 @@ def load_dataset(
             ds.rejected.append(Rejected(path, exc.reason, exc.detail))
         else:
             ds.clips.extend(clips)
+            floors.append(file_floor(loaded.y, n_fft=spec.n_fft, hop_length=spec.hop_length))
             ds.files.append(
                 FileReport(
                     path=path,
@@ -289,6 +295,7 @@ def load_dataset(
             on_progress(done, total)
     if not ds.clips:
         raise DataError(_nothing_usable(root_path, ds, total))
+    ds.noise_floor = combine(floors)
     return ds
 
 

@@ -29,7 +29,9 @@ Keys (format version 1):
 ``mbot.model_name``         human name, e.g. ``"catmeows"``
 ``mbot.preset``             training preset, e.g. ``"default"`` or ``"seed-2022"``
 ``mbot.training_steps``     generator steps trained
-``mbot.dataset``            JSON: ``name``, ``clips``, ``license``, ``attribution``
+``mbot.dataset``            JSON: ``name``, ``clips``, ``license``, ``attribution``, and
+                            ``noise_floor`` (the recordings' floor the runtime plays under
+                            each call, :mod:`mockingbot.noisefloor`; absent in older models)
 ``mbot.data_context``       ``"recording"`` when the model learnt from whole recordings
                             (room tone included, so the runtime cuts its sounds to the
                             call); absent for ``"call"`` (calls cut at their onset)
@@ -50,12 +52,15 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .defaults import CONTEXTS, LATENT_DISTRIBUTIONS, PHASE_METHODS
 from .errors import ModelError
 from .spec import SpectrogramSpec
 from .texture import noise_shape
+
+if TYPE_CHECKING:
+    from .noisefloor import NoiseFloor
 
 __all__ = ["MODEL_FORMAT_VERSION", "OUTPUTS", "PREFIX", "ModelMeta"]
 
@@ -78,6 +83,7 @@ _DATASET_TYPES: dict[str, type] = {
     "attribution": str,
     "clips": int,
     "files": int,
+    "noise_floor": dict,
 }
 _EXPORTER_TYPES: dict[str, type] = {
     "mockingbot": str,
@@ -176,6 +182,7 @@ class ModelMeta:
                     f"model metadata: {name} must be text, got {getattr(self, name)!r}"
                 )
         _check_record("dataset", self.dataset, _DATASET_TYPES)
+        self.noise_floor  # noqa: B018  (a floor that does not parse is refused at load)
         _check_record("exporter", self.exporter, _EXPORTER_TYPES)
         if self.latent_distribution not in LATENT_DISTRIBUTIONS:
             raise ModelError(
@@ -235,6 +242,23 @@ class ModelMeta:
         """True when the model learnt whole recordings, room tone included: the runtime then
         cuts its sounds to their calls (one place that says so, for the pack writer and CLI)."""
         return self.data_context == "recording"
+
+    @property
+    def noise_floor(self) -> NoiseFloor | None:
+        """The training recordings' noise floor, or None (older models, silent data).
+
+        Raises:
+            ModelError: ``mbot.dataset.noise_floor`` is there but malformed.
+        """
+        raw = self.dataset.get("noise_floor")
+        if raw is None:
+            return None
+        from .noisefloor import NoiseFloor  # numpy; not needed to read the other fields
+
+        try:
+            return NoiseFloor.from_dict(raw)
+        except ValueError as exc:
+            raise ModelError(f"model metadata: {PREFIX}dataset.noise_floor: {exc}") from None
 
     @property
     def attribution(self) -> str:

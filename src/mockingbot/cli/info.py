@@ -76,6 +76,15 @@ def _rate(spec: dict[str, Any]) -> str:
     return f"{s.sr} Hz (spectrogram up to {s.max_hz / 1000:.1f} kHz)"
 
 
+def _floor(dataset: dict) -> str:
+    """The recordings' noise floor the runtime plays under each call (mockingbot.noisefloor)."""
+    levels = (dataset.get("noise_floor") or {}).get("levels_db")
+    if not isinstance(levels, list) or not levels:
+        return "none (the model carries no noise floor; its sounds are rendered clean)"
+    median = levels[len(levels) // 2]
+    return f"the recordings' floor under each call (median {median:.1f} dB below its peak frame)"
+
+
 def _context(meta: dict[str, Any]) -> str:
     if meta.get("data_context", "call") == "recording":
         return "whole recordings (render-pack cuts the room tone around each call)"
@@ -102,6 +111,7 @@ def _print_info(info: dict[str, Any]) -> None:
             ("phase recovery", meta["phase"]),
             ("data set", f"{ds.get('name', '?')} ({ds.get('clips', '?')} clips)"),
             ("learnt from", _context(meta)),
+            ("noise floor", _floor(ds)),
             ("license", ds.get("license") or "-"),
             ("attribution", ds.get("attribution") or "-"),
         ]

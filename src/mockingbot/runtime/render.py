@@ -32,6 +32,7 @@ from mockingbot.defaults import (
     PEAK_CEILING_DBFS,
 )
 from mockingbot.errors import ModelError
+from mockingbot.noisefloor import floor_noise
 from mockingbot.validation import as_float, as_int, one_of
 
 from . import latents as lat
@@ -147,6 +148,8 @@ def finish_sound(
 
     ``S`` is the generated magnitude the phase was recovered for: the result records how
     closely ``y`` matches it, so a pack reports its phase-retrieval quality sound by sound.
+    A model that carries its training recordings' noise floor (``mbot.dataset.noise_floor``)
+    gets that floor under the call, drawn from the sound's latent seed, before post-processing.
 
     Raises:
         ModelError: the sound came out empty (a model whose spec lies about its clips).
@@ -155,6 +158,11 @@ def finish_sound(
 
     spec = model.spec
     sc_db = None if S is None else float(phase.reconstruction_error(S[None], y[None], spec=spec)[0])
+    floor = model.meta.noise_floor
+    if floor is not None:  # the recordings' floor under the call (mockingbot.noisefloor)
+        y = y + floor_noise(
+            y, floor, seed=latent_seed, sr=spec.sr, n_fft=spec.n_fft, hop_length=spec.hop_length
+        )
     out = postprocess.finalize(
         y,
         sr=spec.sr,

@@ -18,6 +18,7 @@ import numpy as np
 from mockingbot.dataset import Dataset, load_dataset
 from mockingbot.errors import DataError
 from mockingbot.fileio import atomic_path
+from mockingbot.noisefloor import NoiseFloor
 from mockingbot.spec import SpectrogramSpec
 
 __all__ = ["MIN_CLIPS", "FeatureSet", "load_features"]
@@ -30,10 +31,18 @@ _FEATURE_BATCH = 64
 class FeatureSet:
     """Normalised spectrograms [clips, n_frames, n_bins] plus what they came from."""
 
-    def __init__(self, features: np.ndarray, summary: dict, sources: list[str]) -> None:
+    def __init__(
+        self,
+        features: np.ndarray,
+        summary: dict,
+        sources: list[str],
+        noise_floor: NoiseFloor | None = None,
+    ) -> None:
         self.features = features
         self.summary = summary
         self.sources = sources
+        #: the recordings' noise floor (:mod:`mockingbot.noisefloor`), for the model to carry
+        self.noise_floor = noise_floor
 
     def __len__(self) -> int:
         return int(self.features.shape[0])
@@ -78,7 +87,7 @@ def load_features(
     key = _cache_key(dataset, spec, context)
     cached = cache_dir / f"features-{key}.npy" if cache_dir is not None else None
     if cached is not None and cached.exists():
-        return FeatureSet(np.load(cached), summary, sources)
+        return FeatureSet(np.load(cached), summary, sources, dataset.noise_floor)
     clips = np.stack([c.y for c in dataset.clips]).astype(np.float32)
     feats = np.concatenate(
         [spec.features(clips[i : i + _FEATURE_BATCH]) for i in range(0, len(clips), _FEATURE_BATCH)]
@@ -88,4 +97,4 @@ def load_features(
         with atomic_path(cached) as tmp, open(tmp, "wb") as fh:
             np.save(fh, feats)
         (cache_dir / f"features-{key}.json").write_text(json.dumps({"sources": sources}))
-    return FeatureSet(feats, summary, sources)
+    return FeatureSet(feats, summary, sources, dataset.noise_floor)

@@ -106,6 +106,8 @@ def train(
         "data_dir": str(Path(data_dir).resolve()),
         "dataset": dataset_info(Path(data_dir), features.summary, dataset_meta or {}),
     }
+    if features.noise_floor is not None:  # travels with the credit into the exported model
+        info["dataset"]["noise_floor"] = features.noise_floor.to_dict()
     old = json.loads((run_dir / RUN_FILE).read_text()) if (run_dir / RUN_FILE).is_file() else {}
     info["cpu_seconds"] = float(old.get("cpu_seconds", 0.0))
     info["wall_seconds"] = float(old.get("wall_seconds", 0.0))
