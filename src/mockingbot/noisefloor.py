@@ -155,16 +155,30 @@ def combine(floors: Iterable[tuple[np.ndarray, float] | None]) -> NoiseFloor | N
     return NoiseFloor(tuple(shape_db.tolist()), tuple(levels.tolist()))
 
 
+def _frame_energy(x: np.ndarray, *, n_fft: int, hop_length: int) -> np.ndarray:
+    """Energy of each Hann-windowed, centred frame: by Parseval, proportional to the frame's
+    STFT power summed over bins, at a fraction of the cost (the runtime does this per sound)."""
+    padded = np.pad(x, n_fft // 2)
+    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop_length]
+    window = np.hanning(n_fft + 1)[:-1]
+    return np.square(frames * window).sum(axis=1)
+
+
 def _gate(energy_db: np.ndarray, n_samples: int, *, hop_length: int, n_fft: int, sr: int):
     """1 over the frames within :data:`GATE_DB` of the loudest, 0 elsewhere, ramped."""
     on = np.flatnonzero(energy_db > energy_db.max() - GATE_DB)
     start = max(0, on[0] * hop_length - n_fft // 2)  # centred frames
     end = min(n_samples, on[-1] * hop_length + n_fft // 2)
-    gate = np.zeros(n_samples)
-    gate[start:end] = 1.0
+    # the rectangle [start, end) smoothed by a Hann kernel, written as the difference of the
+    # kernel's running sum at the two edges (a convolution costs 30× more per sound)
     ramp = max(1, int(RAMP_S * sr))
     kernel = np.hanning(2 * ramp + 1)
-    return np.convolve(gate, kernel / kernel.sum(), mode="same")
+    rise = np.cumsum(kernel / kernel.sum())
+    offsets = np.arange(-ramp, ramp + 1)
+    t = np.arange(n_samples)
+    up = np.interp(t - start, offsets, rise, left=0.0, right=1.0)
+    down = np.interp(t - end, offsets, rise, left=0.0, right=1.0)
+    return np.clip(up - down, 0.0, 1.0)
 
 
 def floor_noise(
@@ -184,9 +198,10 @@ def floor_noise(
         True
     """
     y = np.asarray(y, np.float64)
-    P = np.abs(spectral.stft(y, n_fft=n_fft, hop_length=hop_length)) ** 2
-    energy = P.sum(axis=1)
-    if y.size < n_fft or not energy.max() > 0:
+    if y.size < n_fft:
+        return np.zeros(y.shape, np.float32)
+    energy = _frame_energy(y, n_fft=n_fft, hop_length=hop_length)
+    if not energy.max() > 0:
         return np.zeros(y.shape, np.float32)
     rng = np.random.default_rng([int(seed) & 0xFFFFFFFFFFFFFFFF, _SALT])
     level_db = float(
@@ -196,7 +211,7 @@ def floor_noise(
     freqs = np.linspace(0.0, 1.0, white.size)
     amp = 10.0 ** (np.interp(freqs, np.linspace(0.0, 1.0, SHAPE_POINTS), floor.shape_db) / 20.0)
     noise = np.fft.irfft(white * amp, y.size)
-    noise_energy = (np.abs(spectral.stft(noise, n_fft=n_fft, hop_length=hop_length)) ** 2).sum(1)
+    noise_energy = _frame_energy(noise, n_fft=n_fft, hop_length=hop_length)
     noise *= math.sqrt(energy.max() * 10.0 ** (level_db / 10.0) / max(noise_energy.mean(), 1e-30))
     energy_db = 10.0 * np.log10(np.maximum(energy, 1e-30))
     gate = _gate(energy_db, y.size, hop_length=hop_length, n_fft=n_fft, sr=sr)
