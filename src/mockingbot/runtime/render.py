@@ -108,22 +108,34 @@ def check_model_output(model: GeneratorModel) -> None:
         model.generate(z, noise)
 
 
+def batch_noise(model: GeneratorModel, latent_seeds: Sequence[int]) -> np.ndarray | None:
+    """The texture noise a batch of sounds feeds the model (``None`` for a model without a
+    noise input): :func:`~.latents.texture_noises` of each sound's latent seed."""
+    if not model.takes_noise:
+        return None
+    return lat.texture_noises(list(latent_seeds), model.meta.noise_shape)
+
+
 def synthesize(
-    model: GeneratorModel, z: np.ndarray, latent_seeds: Sequence[int]
+    model: GeneratorModel,
+    z: np.ndarray,
+    latent_seeds: Sequence[int],
+    noise: np.ndarray | None = None,
 ) -> tuple[np.ndarray | None, np.ndarray]:
     """Raw audio [batch, clip_samples] at the model's rate, and the magnitudes
     [batch, frames, bins] its phase was recovered for.
 
     The magnitudes are ``None`` for a waveform model, which emits audio itself from the
-    latents and each sound's texture noise (:func:`~.latents.texture_noises` of its latent
-    seed, as for a full-resolution model's noise input).
+    latents and each sound's texture noise (:func:`batch_noise` of its latent seeds, as for a
+    full-resolution model's noise input). ``noise``, when given, is that batch noise drawn
+    beforehand (the pack renderer draws it on another thread); it must be
+    ``batch_noise(model, latent_seeds)``.
     """
     from . import phase
 
     spec = model.spec
-    noise = None
-    if model.takes_noise:
-        noise = lat.texture_noises(list(latent_seeds), model.meta.noise_shape)
+    if noise is None:
+        noise = batch_noise(model, latent_seeds)
     if model.is_waveform:
         return None, model.generate_audio(z, noise)
     X = model.generate(z, noise)
@@ -279,7 +291,12 @@ def _stream(
     """The generator behind :func:`render_sounds` (its arguments already checked)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    def generate(batch: list[tuple[int, int]]) -> tuple[np.ndarray | None, np.ndarray]:
+    def seeds(batch: list[tuple[int, int]]) -> list[int]:
+        return [lat.latent_seed(seed, c, v) for c, v in batch]
+
+    def generate(
+        batch: list[tuple[int, int]], noise: np.ndarray | None
+    ) -> tuple[np.ndarray | None, np.ndarray]:
         z = lat.sound_latents(
             seed,
             batch,
@@ -288,14 +305,27 @@ def _stream(
             distribution=model.meta.latent_distribution,
             centers=centers,
         )
-        return synthesize(model, z, [lat.latent_seed(seed, c, v) for c, v in batch])
+        return synthesize(model, z, seeds(batch), noise)
 
     batches = [jobs[i : i + batch_size] for i in range(0, len(jobs), batch_size)]
+    # The worker (network, phase retrieval) is the slower stage: this thread draws the
+    # texture noise one batch ahead for it, in the time it would otherwise wait.
+    noises = [None] * len(batches)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mbot-generator") as worker:
-        ahead = worker.submit(generate, batches[0]) if batches else None
+        ahead = (
+            worker.submit(generate, batches[0], batch_noise(model, seeds(batches[0])))
+            if batches
+            else None
+        )
+        if len(batches) > 1:
+            noises[1] = batch_noise(model, seeds(batches[1]))
         for k, batch in enumerate(batches):
             S, Y = ahead.result()  # re-raises the generator's error
-            ahead = worker.submit(generate, batches[k + 1]) if k + 1 < len(batches) else None
+            if k + 1 < len(batches):
+                ahead = worker.submit(generate, batches[k + 1], noises[k + 1])
+                noises[k + 1] = None
+            if k + 2 < len(batches):
+                noises[k + 2] = batch_noise(model, seeds(batches[k + 2]))
             magnitudes = [None] * len(batch) if S is None else S
             for (c, v), s, y in zip(batch, magnitudes, Y, strict=True):
                 yield finish_sound(
