@@ -308,24 +308,20 @@ def _stream(
         return synthesize(model, z, seeds(batch), noise)
 
     batches = [jobs[i : i + batch_size] for i in range(0, len(jobs), batch_size)]
+
     # The worker (network, phase retrieval) is the slower stage: this thread draws the
     # texture noise one batch ahead for it, in the time it would otherwise wait.
-    noises = [None] * len(batches)
+    def noise_of(k: int) -> np.ndarray | None:
+        return batch_noise(model, seeds(batches[k])) if k < len(batches) else None
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mbot-generator") as worker:
-        ahead = (
-            worker.submit(generate, batches[0], batch_noise(model, seeds(batches[0])))
-            if batches
-            else None
-        )
-        if len(batches) > 1:
-            noises[1] = batch_noise(model, seeds(batches[1]))
+        ahead = worker.submit(generate, batches[0], noise_of(0)) if batches else None
+        pending = noise_of(1)
         for k, batch in enumerate(batches):
             S, Y = ahead.result()  # re-raises the generator's error
             if k + 1 < len(batches):
-                ahead = worker.submit(generate, batches[k + 1], noises[k + 1])
-                noises[k + 1] = None
-            if k + 2 < len(batches):
-                noises[k + 2] = batch_noise(model, seeds(batches[k + 2]))
+                ahead = worker.submit(generate, batches[k + 1], pending)
+            pending = noise_of(k + 2)
             magnitudes = [None] * len(batch) if S is None else S
             for (c, v), s, y in zip(batch, magnitudes, Y, strict=True):
                 yield finish_sound(
