@@ -17,6 +17,7 @@ from mockingbot.spec import PRESETS  # noqa: E402
 from mockingbot.trainer.clipstats import (  # noqa: E402
     ClipStats,
     band_matrix,
+    bin_roughness,
     clip_statistics,
     moment_gap,
 )
@@ -80,6 +81,42 @@ def test_moment_gap_is_zero_for_equal_moments_and_grows_with_the_gap() -> None:
     assert spread == pytest.approx(np.mean(a.std(0) ** 2), rel=1e-3)  # spread doubled
 
 
+def test_bin_roughness_sees_one_rough_bin_among_smooth_ones() -> None:
+    """The statistic the discriminator cannot see: one bin's jitter, bin by bin, over the
+    active frames only (the silence before the sound neither adds to it nor dilutes it)."""
+    rng = np.random.default_rng(4)
+    frames, bins = SPEC.n_frames, SPEC.n_bins
+    x = np.full((2, frames, bins), -1.0, np.float32)
+    x[:, frames // 2 :] = 0.5 + 0.01 * rng.standard_normal((2, frames - frames // 2, bins))
+    x[1, frames // 2 :, 7] += 0.1 * rng.standard_normal(frames - frames // 2)
+    r = bin_roughness(tf.constant(x), top_db=SPEC.top_db).numpy()
+    assert r.shape == (2, bins)
+    expected = 4.0 * 0.01 * math.sqrt(2.0)  # spread gain × std of a difference of two draws
+    np.testing.assert_allclose(np.median(r[0]), expected, rtol=0.15)
+    assert r[1, 7] > 5 * np.median(r[1])
+    others = np.delete(r[1], 7)
+    np.testing.assert_allclose(np.median(others), expected, rtol=0.15)
+
+
+def test_roughness_matching_term_has_gradients_that_smooth_a_rough_bin() -> None:
+    from mockingbot.trainer.losses import roughness_gap
+
+    rng = np.random.default_rng(6)
+    shape = (8, SPEC.n_frames, SPEC.n_bins)
+    real = tf.constant(-0.3 + 0.02 * rng.standard_normal(shape), tf.float32)
+    noisy = -0.3 + 0.02 * rng.standard_normal(shape)
+    noisy[..., 3] += 0.2 * rng.standard_normal(shape[:2])
+    fake = tf.Variable(noisy, dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        gap = roughness_gap(real, fake, top_db=SPEC.top_db)
+    grad = tape.gradient(gap, fake).numpy()
+    one_bin = (4.0 * 0.2 * math.sqrt(2.0)) ** 2 / SPEC.n_bins  # its mean gap, over all bins
+    assert float(gap) > 0.5 * one_bin
+    assert float(roughness_gap(real, real, top_db=SPEC.top_db)) == pytest.approx(0.0, abs=1e-6)
+    energy = np.abs(grad).sum(axis=(0, 1))
+    assert np.argmax(energy) == 3 and energy[3] > 10 * np.median(energy)
+
+
 def test_clip_stats_layer_round_trips_its_config() -> None:
     layer = ClipStats(SPEC.to_dict(), BANDS)
     again = ClipStats.from_config(layer.get_config())
@@ -125,10 +162,11 @@ def test_impossible_statistics_settings_name_the_key(model: dict, fragment: str 
         _cfg(**model)
 
 
-def test_negative_statistics_matching_weight_is_refused() -> None:
+@pytest.mark.parametrize("key", ["stats_match", "roughness_match"])
+def test_negative_matching_weight_is_refused(key: str) -> None:
     data = load_preset("default")
-    data["train"]["stats_match"] = -1.0
-    with pytest.raises(ParameterError, match=r"train\.stats_match"):
+    data["train"][key] = -1.0
+    with pytest.raises(ParameterError, match=rf"train\.{key}"):
         TrainConfig.from_dict(data)
 
 

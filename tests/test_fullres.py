@@ -195,13 +195,15 @@ def test_jax_loop_trains_the_same_networks_and_tensorflow_continues(
     probe = tmp_path / "probe.npy"
     train = [sys.executable, str(script), "train", "--state", str(trained["state"])]
     train += ["--features", str(feats), "--out", str(out), "--max-steps", "2", "--device", "cpu"]
-    train += ["--set", "train.stats_match=10"]  # the feature-matching term runs under jit too
+    # the feature-matching terms run under jit too
+    train += ["--set", "train.stats_match=10", "--set", "train.roughness_match=10"]
     done = subprocess.run(train, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "2 steps" in done.stdout
     arrays, info = read_state(out)
     assert info["steps"] == 8 and info["sittings"][-1]["device"] == "cpu"
     assert info["config"]["train"]["stats_match"] == 10  # the recipe change is carried on
+    assert info["config"]["train"]["roughness_match"] == 10
     before, _ = read_state(trained["state"])
     changed = [k for k in before if k.startswith("generator/") and (before[k] != arrays[k]).any()]
     assert changed, "the JAX loop did not move the generator"

@@ -23,7 +23,15 @@ clip-level statistics; the matching term points it there explicitly.
 The maths is ``keras.ops``, so the same functions serve the TensorFlow loop and the JAX
 one (:mod:`~mockingbot.trainer.jax_loop`) alike.
 
-Contents: :func:`band_matrix`, :func:`clip_statistics`, :func:`moment_gap`, :class:`ClipStats`.
+A finer statistic serves the generator only (``train.roughness_match``):
+:func:`bin_roughness`, each STFT bin's frame-to-frame roughness. In a recording every bin is
+about equally rough (6.5 dB on CatMeows, bin after bin); the full-resolution generator's
+bins ranged from 4.2 to 8.6 dB in an irregular per-bin pattern that a convolutional
+discriminator, which treats every frequency alike, cannot see, while ``mbot evaluate``'s
+low mel bands (one or two bins each) see it at once (docs/model-card.md, *Bin by bin*).
+
+Contents: :func:`band_matrix`, :func:`clip_statistics`, :func:`bin_roughness`,
+:func:`moment_gap`, :class:`ClipStats`.
 """
 
 from __future__ import annotations
@@ -34,7 +42,14 @@ from keras import layers, ops, saving
 from mockingbot.spec import SpectrogramSpec
 from mockingbot.spectral import mel_filterbank
 
-__all__ = ["ACTIVE_RANGE_DB", "ClipStats", "band_matrix", "clip_statistics", "moment_gap"]
+__all__ = [
+    "ACTIVE_RANGE_DB",
+    "ClipStats",
+    "band_matrix",
+    "bin_roughness",
+    "clip_statistics",
+    "moment_gap",
+]
 
 #: Frames this far below the clip's loudest frame (dB) count as outside the sound.
 ACTIVE_RANGE_DB = 40.0
@@ -71,19 +86,44 @@ def clip_statistics(x, bands, *, top_db: float):
         the log of the active fraction of the clip.
     """
     b = ops.einsum("btf,fk->btk", x, ops.cast(bands, x.dtype))
-    level = ops.max(x, axis=2)  # [batch, frames]
-    threshold = ops.max(level, axis=1, keepdims=True) - 2.0 * ACTIVE_RANGE_DB / top_db
-    active = ops.stop_gradient(ops.cast(level >= threshold, x.dtype))[..., None]
+    active = _active_frames(x, top_db=top_db)
     n = ops.sum(active, axis=1) + _EPS  # [batch, 1]
     mean = ops.sum(active * b, axis=1) / n
     std = ops.sqrt(ops.sum(active * ops.square(b - mean[:, None]), axis=1) / n + _EPS)
+    dstd = _difference_std(b, active)
+    frac = ops.log(n / ops.cast(ops.shape(x)[1], x.dtype))
+    return ops.concatenate([mean, _SPREAD_GAIN * std, _SPREAD_GAIN * dstd, frac], axis=1)
+
+
+def bin_roughness(x, *, top_db: float):
+    """Per-clip, per-bin frame-to-frame roughness of normalised spectrograms ``x``.
+
+    Args:
+        x: normalised log-magnitudes [batch, frames, bins] in [-1, 1].
+        top_db: the spec's dynamic range, to express :data:`ACTIVE_RANGE_DB` in x's units.
+
+    Returns:
+        [batch, bins]: the standard deviation of each bin's change from one active frame to
+        the next, scaled like :func:`clip_statistics`' spreads.
+    """
+    return _SPREAD_GAIN * _difference_std(x, _active_frames(x, top_db=top_db))
+
+
+def _active_frames(x, *, top_db: float):
+    """[batch, frames, 1] mask (no gradient) of the frames within :data:`ACTIVE_RANGE_DB` of
+    the clip's loudest frame, a frame's level being its loudest bin."""
+    level = ops.max(x, axis=2)  # [batch, frames]
+    threshold = ops.max(level, axis=1, keepdims=True) - 2.0 * ACTIVE_RANGE_DB / top_db
+    return ops.stop_gradient(ops.cast(level >= threshold, x.dtype))[..., None]
+
+
+def _difference_std(b, active):
+    """[batch, channels]: std of ``b``'s frame-to-frame change over pairs of active frames."""
     pair = active[:, 1:] * active[:, :-1]
     diff = b[:, 1:] - b[:, :-1]
     n_pair = ops.sum(pair, axis=1) + _EPS
     d_mean = ops.sum(pair * diff, axis=1) / n_pair
-    dstd = ops.sqrt(ops.sum(pair * ops.square(diff - d_mean[:, None]), axis=1) / n_pair + _EPS)
-    frac = ops.log(n / ops.cast(ops.shape(x)[1], x.dtype))
-    return ops.concatenate([mean, _SPREAD_GAIN * std, _SPREAD_GAIN * dstd, frac], axis=1)
+    return ops.sqrt(ops.sum(pair * ops.square(diff - d_mean[:, None]), axis=1) / n_pair + _EPS)
 
 
 def moment_gap(a, b):

@@ -115,6 +115,7 @@ class TrainSettings:
     seed: int = 0
     strategy: str = "default"
     stats_match: float = 0.0
+    roughness_match: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -237,6 +238,7 @@ class TrainConfig:
         if m.disc_stats and m.discriminator != "conv":
             raise ParameterError("model.disc_stats needs model.discriminator = 'conv'")
         as_float("train.stats_match", t.stats_match, low=0.0)
+        as_float("train.roughness_match", t.roughness_match, low=0.0)
         if (m.disc_stats or t.stats_match > 0) and not 2 <= m.stats_bands <= self.spec.n_bins // 2:
             raise ParameterError(
                 f"model.stats_bands must be an integer in [2, {self.spec.n_bins // 2}] "

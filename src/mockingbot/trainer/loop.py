@@ -38,7 +38,7 @@ import tensorflow as tf
 from .augment import augment
 from .clipstats import band_matrix
 from .config import TrainConfig
-from .losses import discriminator_loss, generator_loss, r1_penalty, stats_gap
+from .losses import discriminator_loss, generator_loss, r1_penalty, roughness_gap, stats_gap
 from .models import build_discriminator, build_generator
 from .state import apply_state, read_state
 from .wavesynth import spectrogram_of
@@ -326,6 +326,9 @@ class GanTrainer:
                 if t.stats_match > 0:
                     gap = stats_gap(real, fake, bands, top_db=top_db)
                     g_loss += t.stats_match * (gap / replicas)
+                if t.roughness_match > 0:
+                    rough = roughness_gap(real, fake, top_db=top_db)
+                    g_loss += t.roughness_match * (rough / replicas)
             grads = tape.gradient(g_loss, G.trainable_variables)
             g_opt.apply_gradients(zip(grads, G.trainable_variables))
             return d_loss, g_loss, r1, avg(d_real), avg(d_fake)

@@ -13,7 +13,7 @@ replicas with ``tf.nn.compute_average_loss``; JAX takes a plain mean on one devi
 operation), so :func:`r1_penalty` takes the gradient already computed.
 
 Contents: :func:`discriminator_loss`, :func:`generator_loss`,
-:func:`r1_penalty`, :func:`stats_gap`.
+:func:`r1_penalty`, :func:`stats_gap`, :func:`roughness_gap`.
 """
 
 from __future__ import annotations
@@ -22,9 +22,15 @@ from typing import Any
 
 from keras import ops
 
-from .clipstats import clip_statistics, moment_gap
+from .clipstats import bin_roughness, clip_statistics, moment_gap
 
-__all__ = ["discriminator_loss", "generator_loss", "r1_penalty", "stats_gap"]
+__all__ = [
+    "discriminator_loss",
+    "generator_loss",
+    "r1_penalty",
+    "roughness_gap",
+    "stats_gap",
+]
 
 
 def discriminator_loss(d_real: Any, d_fake: Any, kind: str) -> Any:
@@ -75,3 +81,13 @@ def stats_gap(real: Any, fake: Any, bands: Any, *, top_db: float) -> Any:
     return moment_gap(
         clip_statistics(real, bands, top_db=top_db), clip_statistics(fake, bands, top_db=top_db)
     )
+
+
+def roughness_gap(real: Any, fake: Any, *, top_db: float) -> Any:
+    """The per-bin roughness matching term (``train.roughness_match``) between two batches.
+
+    Feature matching on :func:`~mockingbot.trainer.clipstats.bin_roughness`: a scalar, the
+    mean over bins of the squared gaps in batch mean and spread. It reaches each bin
+    directly, which the discriminator's convolutions, alike at every frequency, do not.
+    """
+    return moment_gap(bin_roughness(real, top_db=top_db), bin_roughness(fake, top_db=top_db))
