@@ -4,7 +4,10 @@ Synthetic 32 kHz sets: both have the same kind of harmonic call below 4 kHz; the
 also carry a band of noise at 6–10 kHz, the generated ones nothing above 4 kHz (a model that
 lost the top of the band). At 8 kHz, the rate every CatMeows number is measured at, the two
 sets look alike (the difference lies above 4 kHz, resampled away); at 32 kHz they are told
-apart. The 8 kHz settings themselves stay the documented constants, so earlier numbers hold.
+apart. The 8 kHz settings themselves stay the documented constants.
+
+The analysed band stops short of Nyquist (``features.BAND_FRACTION``): a clip written at a
+game rate and resampled back must look like the same clip recorded at the analysis rate.
 """
 
 from __future__ import annotations
@@ -78,9 +81,9 @@ def test_settings_scale_from_the_8_khz_constants() -> None:
         features.FMAX_HZ,
     )
     at32 = features.settings_for(32000)
-    assert (at32.n_fft, at32.hop_length, at32.fmax_hz) == (1024, 256, 16000.0)
+    assert (at32.n_fft, at32.hop_length, at32.fmax_hz) == (1024, 256, 14400.0)
     at22 = features.settings_for(22050)
-    assert at22.n_fft == 4 * at22.hop_length and at22.fmax_hz == 11025.0
+    assert at22.n_fft == 4 * at22.hop_length and at22.fmax_hz == pytest.approx(9922.5)
     assert features.describe(32000)["dims"] == features.describe()["dims"] == 125
     for bad in (0, 3999, 200_000, 8000.5):
         with pytest.raises(ParameterError):
@@ -90,8 +93,8 @@ def test_settings_scale_from_the_8_khz_constants() -> None:
 def test_the_band_above_4_khz_is_seen_only_at_a_wideband_rate(sets: dict[str, Path]) -> None:
     wide = _evaluate(sets["gen"], sets["real"], "--analysis-rate", "32000")
     narrow = _evaluate(sets["gen"], sets["real"], "--analysis-rate", "8000")
-    assert wide["analysis_rate"] == 32000 and wide["features"]["fmax_hz"] == 16000.0
-    assert narrow["analysis_rate"] == 8000 and narrow["features"]["fmax_hz"] == 4000.0
+    assert wide["analysis_rate"] == 32000 and wide["features"]["fmax_hz"] == 14400.0
+    assert narrow["analysis_rate"] == 8000 and narrow["features"]["fmax_hz"] == 3600.0
     assert wide["analysis_rate_choice"] == "--analysis-rate"
     assert wide["metrics"]["c2st"] > 0.9, wide["metrics"]
     assert narrow["metrics"]["c2st"] < 0.75, narrow["metrics"]
@@ -104,7 +107,7 @@ def test_a_plain_folder_is_compared_at_the_reference_rate(sets: dict[str, Path])
     args = ["evaluate", str(sets["gen"]), "-r", str(sets["real"]), "--no-plot"]
     shown = runner.invoke(app, [*args, "--floor-repeats", "1"], env={"COLUMNS": "200"})
     assert shown.exit_code == 0, shown.output
-    assert "analysis rate: 32000 Hz, features up to 16 kHz" in shown.output
+    assert "analysis rate: 32000 Hz, features up to 14.4 kHz" in shown.output
 
 
 def _pack(folder: Path, model_sr: int, source: Path) -> Path:
@@ -135,3 +138,30 @@ def test_a_pack_is_compared_at_its_models_rate_within_the_references(
     assert "below the model's 32 kHz" in choice.reason()
     data = _evaluate(pack16, sets["real"])
     assert data["analysis_rate"] == 16000 and data["counts"]["generated"] == 12
+
+
+def test_a_clip_written_at_a_game_rate_keeps_its_features() -> None:
+    """A noisy call whose noise reaches 4 kHz, at 8 kHz and through the pack's own
+    post-processing to 44.1 kHz: the same features, because neither copy is judged on the
+    top of the band that the resamplers' transition bands remove."""
+    from mockingbot.runtime.postprocess import finalize
+
+    rng = np.random.default_rng(9)
+    sr, n = 8000, 8000
+    t = np.arange(n) / sr
+    call = sum(np.sin(2 * np.pi * 400 * k * t) / k for k in range(1, 9)) * np.hanning(n)
+    y = call + 0.05 * rng.standard_normal(n)  # white noise: power right up to 4 kHz
+    at8 = features.clip_features(finalize(y, sr=sr, output_rate=sr), sr)
+    at44 = features.clip_features(finalize(y, sr=sr, output_rate=44100), 44100)
+    flat = features.FEATURE_NAMES.index("flatness_mean")
+    assert at44[flat] == pytest.approx(at8[flat], rel=0.05)
+    top = features.FEATURE_NAMES.index(f"mel_mean_{features.N_MELS - 1:02d}")
+    assert at44[top] == pytest.approx(at8[top], abs=0.5)  # dB
+    # the whole band would not: above 96 % of Nyquist the 44.1 kHz copy has lost its noise
+    full = np.fft.rfftfreq(256, 1 / sr) > 0.96 * sr / 2
+    spec8 = np.abs(np.fft.rfft(finalize(y, sr=sr, output_rate=sr)[2000:2256]))
+    from soxr import resample
+
+    back = resample(finalize(y, sr=sr, output_rate=44100), 44100, sr)
+    spec44 = np.abs(np.fft.rfft(back[2000:2256]))
+    assert np.mean(spec44[full] ** 2) < 0.3 * np.mean(spec8[full] ** 2)
