@@ -39,6 +39,7 @@ __all__ = [
     "overlap_add",
     "spectral_convergence",
     "stft",
+    "window_sumsquare",
     "windowed_irfft",
     "windowed_rfft",
 ]
@@ -185,7 +186,9 @@ def overlap_add(frames: np.ndarray, hop_length: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=32)
-def _window_sumsquare(window: str, win: int, hop_length: int, frames: int) -> np.ndarray:
+def window_sumsquare(window: str, win: int, hop_length: int, frames: int) -> np.ndarray:
+    """Σ window² of ``frames`` frames placed ``hop_length`` apart (read-only): what the
+    least-squares inverse STFT divides by."""
     w2 = get_window(window, win) ** 2
     ws = overlap_add(np.broadcast_to(w2, (frames, win)).copy(), hop_length)
     ws.setflags(write=False)
@@ -214,7 +217,7 @@ def istft(
     win = n_fft if win_length is None else int(win_length)
     D = np.asarray(D)
     y = overlap_add(windowed_irfft(D, get_window(window, win), n_fft=n_fft), hop_length)
-    ws = _window_sumsquare(window, win, hop_length, D.shape[-2])
+    ws = window_sumsquare(window, win, hop_length, D.shape[-2])
     tiny = np.finfo(np.float32).tiny * 1e3
     y = y / np.where(ws > tiny, ws, 1.0).astype(y.dtype)
     if center:

@@ -116,6 +116,9 @@ class TrainSettings:
     strategy: str = "default"
     stats_match: float = 0.0
     roughness_match: float = 0.0
+    #: The discriminator and the matching terms see generated clips after phase retrieval
+    #: (src/mockingbot/trainer/heard.py); TensorFlow loop only.
+    judge_heard: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -239,6 +242,11 @@ class TrainConfig:
             raise ParameterError("model.disc_stats needs model.discriminator = 'conv'")
         as_float("train.stats_match", t.stats_match, low=0.0)
         as_float("train.roughness_match", t.roughness_match, low=0.0)
+        if t.judge_heard and (m.output != "spectrogram" or self.spec.scale != "log"):
+            raise ParameterError(
+                "train.judge_heard needs a spectrogram model on a log-magnitude spec "
+                f"(model.output = {m.output!r}, spec.scale = {self.spec.scale!r})"
+            )
         if (m.disc_stats or t.stats_match > 0) and not 2 <= m.stats_bands <= self.spec.n_bins // 2:
             raise ParameterError(
                 f"model.stats_bands must be an integer in [2, {self.spec.n_bins // 2}] "

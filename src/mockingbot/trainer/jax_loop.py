@@ -187,6 +187,11 @@ def train_state(
     apply_state({"generator": G, "discriminator": D, "ema": ema}, arrays)
     if len(G.inputs) != 2:
         raise ValueError("the JAX loop trains generators with a noise input (fullres)")
+    if cfg.train.judge_heard:
+        raise ValueError(
+            "train.judge_heard runs in the TensorFlow loop only (its phase retrieval is NumPy); "
+            "continue this state with mbot train --init-from, or --set train.judge_heard=false"
+        )
     tr = cfg.train
     g_tx = optax.adam(tr.g_lr, b1=tr.beta_1, b2=tr.beta_2, eps=1e-7)
     d_tx = optax.adam(tr.d_lr, b1=tr.beta_1, b2=tr.beta_2, eps=1e-7)

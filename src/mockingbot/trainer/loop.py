@@ -38,6 +38,7 @@ import tensorflow as tf
 from .augment import augment
 from .clipstats import band_matrix
 from .config import TrainConfig
+from .heard import HeardProjection
 from .losses import discriminator_loss, generator_loss, r1_penalty, roughness_gap, stats_gap
 from .models import build_discriminator, build_generator
 from .state import apply_state, read_state
@@ -292,6 +293,11 @@ class GanTrainer:
         replicas = strategy.num_replicas_in_sync
         if t.stats_match > 0:  # only then: the band layout must fit the spec
             bands = tf.constant(band_matrix(cfg.spec, cfg.model.stats_bands))
+        heard = HeardProjection(cfg.spec) if t.judge_heard else None
+
+        def as_heard(fake: tf.Tensor) -> tf.Tensor:
+            """What the discriminator and the matching terms judge: as heard, if asked."""
+            return fake if heard is None else heard(fake)
 
         def replica_step(real: tf.Tensor, z: tf.Tensor, key: tf.Tensor) -> tuple[tf.Tensor, ...]:
             replica = tf.cast(
@@ -302,7 +308,7 @@ class GanTrainer:
             k_noise = tf.random.experimental.stateless_fold_in(k_gen, 1)
             # --- discriminator
             with tf.GradientTape() as tape:
-                fake = generate(G, z, k_noise, True)
+                fake = as_heard(generate(G, z, k_noise, True))
                 real_aug = augment(real, k_real, ops=ops, top_db=top_db)
                 fake_aug = augment(fake, k_fake, ops=ops, top_db=top_db)
                 d_real = D(real_aug, training=True)[:, 0]
@@ -320,7 +326,7 @@ class GanTrainer:
             d_opt.apply_gradients(zip(grads, D.trainable_variables))
             # --- generator
             with tf.GradientTape() as tape:
-                fake = generate(G, z, k_noise, True)
+                fake = as_heard(generate(G, z, k_noise, True))
                 d_gen = D(augment(fake, k_gen, ops=ops, top_db=top_db), training=True)[:, 0]
                 g_loss = avg(generator_loss(d_gen, t.loss))
                 if t.stats_match > 0:
