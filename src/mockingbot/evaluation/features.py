@@ -10,24 +10,17 @@ the yardstick must not change when a model's representation changes.
 Pipeline for one clip (:func:`clip_features`):
 
 1. Resample to the analysis rate: :data:`ANALYSIS_SR` (8 kHz) unless another is asked for
-   (:func:`settings_for`). CatMeows is recorded at 8 kHz; packs rendered at 44.1/48 kHz are
-   resampled down, so at 8 kHz only content below 4 kHz is compared. A wideband model is
-   judged at its own rate (``mbot evaluate --analysis-rate``): at another rate ``r`` every
+   (:func:`settings_for`); packs rendered at 44.1/48 kHz are resampled down. A wideband
+   model is judged at its own rate (``mbot evaluate --analysis-rate``): at rate ``r`` every
    length below (FFT, hop, shortest clip, periodicity lags) is scaled by ``r / 8000`` and the
-   mel bands span 0 to :data:`BAND_FRACTION` of ``r / 2``, so the vector keeps its layout
-   (the same 40 bands, spread over the wider band).
+   40 mel bands span 0 to :data:`BAND_FRACTION` of ``r / 2``: the vector keeps its layout.
 2. Remove DC (subtract the mean), trim leading/trailing silence (frames more than
    :data:`TRIM_TOP_DB` below the loudest frame), normalise the peak to 1. Level and padding
    are a pack's mastering choices, not what a sound *is*.
 3. Power STFT (:data:`N_FFT`, :data:`HOP_LENGTH`, Hann) → :data:`N_MELS` Slaney-scale mel
    bands from 0 to :data:`FMAX_HZ` → decibels relative to a full-scale sinusoid, floored at
-   :data:`LOG_FLOOR_DB`. Every feature stops at :data:`FMAX_HZ`, 90 % of the Nyquist
-   frequency (:data:`BAND_FRACTION`): a clip resampled to the analysis rate (a pack written
-   at 44.1 kHz) cannot carry the top of the band, which the resampler's transition band
-   removes (soxr: −10 dB at 96 %, −55 dB at 99 % of Nyquist), while a clip recorded at the
-   analysis rate does. Up to :data:`FEATURE_VERSION` 1 the features used the whole band and
-   CatMeows' own 440 files, written at 44.1 kHz by the pack's post-processing, were told
-   from themselves at C2ST 0.81, by their spectral flatness and top band alone.
+   :data:`LOG_FLOOR_DB`. All features stop at :data:`FMAX_HZ`: a resampled clip (a 44.1 kHz
+   pack) has lost the band's top to the resampler (docs/evaluation.md, version 2).
 4. Summaries over time (the layout of the vector, see :data:`FEATURE_NAMES`):
 
    - ``mel_mean[40]``: average spectrum (timbre, formants, noise colour);
@@ -109,8 +102,7 @@ HOP_LENGTH = 64
 WINDOW = "hann"
 #: Mel bands (Slaney scale: linear below 1 kHz, logarithmic above; no empty bands at N_FFT).
 N_MELS = 40
-#: Share of the analysis rate's Nyquist frequency the features look at: the band every
-#: clip carries, resampled or not (see step 3 above).
+#: Share of the Nyquist frequency the features see: what every clip carries, resampled or not.
 BAND_FRACTION = 0.9
 #: Lowest and highest mel band edges in Hz at 8 kHz; flatness and harmonicity stop there too.
 FMIN_HZ = 0.0
@@ -144,8 +136,7 @@ class AnalysisSettings:
         sr: analysis sample rate (Hz).
         n_fft: FFT length (4 hops: the 8 kHz overlap).
         hop_length: samples between frames (the 8 ms of :data:`HOP_LENGTH` at 8 kHz).
-        fmax_hz: top of the analysed band: :data:`BAND_FRACTION` of ``sr / 2`` (as
-            :data:`FMAX_HZ` at 8 kHz).
+        fmax_hz: top of the analysed band, :data:`BAND_FRACTION` of ``sr / 2``.
     """
 
     sr: int
@@ -160,8 +151,7 @@ class AnalysisSettings:
 
     @property
     def n_band_bins(self) -> int:
-        """STFT bins (from DC) at or below :attr:`fmax_hz`: the bins flatness and
-        harmonicity see."""
+        """STFT bins (from DC) at or below :attr:`fmax_hz`: what flatness and harmonicity see."""
         return int(np.floor(self.fmax_hz * self.n_fft / self.sr)) + 1
 
     @property
