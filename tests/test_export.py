@@ -27,6 +27,7 @@ from mockingbot.errors import ModelError, ParameterError  # noqa: E402
 from mockingbot.export import parity as parity_mod  # noqa: E402
 from mockingbot.export.onnx_export import default_output, export_onnx  # noqa: E402
 from mockingbot.model_meta import PREFIX, ModelMeta  # noqa: E402
+from mockingbot.runtime.model import GeneratorModel  # noqa: E402
 from mockingbot.runtime.onnx_info import model_info  # noqa: E402
 from mockingbot.runtime.protowire import content_hash  # noqa: E402
 
@@ -103,6 +104,7 @@ def test_metadata_reads_back_through_onnxruntime(exported, run_dir: Path) -> Non
     assert (meta.latent_dim, meta.latent_distribution) == (64, "normal")
     assert (meta.model_name, meta.preset, meta.training_steps) == ("tiny-meows", "default", 2)
     assert meta.phase == cfg.model.phase
+    assert meta.phase_iterations == cfg.model.phase_n_iter
     assert meta.dataset["name"] == "SynthMeows"
     assert meta.dataset["clips"] > 0
     assert (meta.dataset["license"], meta.attribution) == (LICENSE, ATTRIBUTION)
@@ -130,6 +132,35 @@ def test_a_recording_context_run_says_so_in_its_metadata(
     assert res.meta.to_props()[PREFIX + "data_context"] == "recording"
     # same weights, same graph: only the metadata differs
     assert res.meta.content_hash == exported.meta.content_hash
+
+
+def test_phase_iterations_come_from_the_run_or_the_export_option(
+    exported, run_dir: Path, tmp_path: Path
+) -> None:
+    """The run's ``model.phase_iterations`` is the model's recommendation (-1: none, the
+    method's default, no key); ``--phase-iterations`` sets it for a run trained before the
+    setting existed. Only metadata changes: the content hash stays."""
+    run = tmp_path / "old-run"
+    shutil.copytree(run_dir, run)
+    config = json.loads((run / "config.json").read_text())
+    config["model"]["phase_iterations"] = -1
+    (run / "config.json").write_text(json.dumps(config))
+    plain = export_onnx(run, tmp_path / "plain.onnx")
+    assert plain.meta.phase_iterations is None
+    assert PREFIX + "phase_iterations" not in plain.meta.to_props()
+    out = tmp_path / "three.onnx"
+    result = CliRunner().invoke(
+        app,
+        ["export", "onnx", str(run), "-o", str(out), "--phase-iterations", "3"],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "phase-gradient start + 3 fast Griffin-Lim iterations" in result.output
+    three = GeneratorModel.load(out).meta
+    assert three.phase_iterations == 3
+    assert three.content_hash == plain.meta.content_hash == exported.meta.content_hash
+    info = CliRunner().invoke(app, ["info", str(out)], env={"COLUMNS": "200"})
+    assert "phase-gradient start + 3 fast Griffin-Lim iterations" in info.output
 
 
 def test_content_hash_is_sha256_of_the_model_without_metadata(exported) -> None:
@@ -293,6 +324,8 @@ def test_unknown_checkpoint_step_lists_the_kept_ones(run_dir: Path, tmp_path: Pa
         (["-o", "{tmp}/m.onnx", "--opset", "9"], "--opset must be between"),
         (["-o", "{tmp}/m.onnx", "--name", " "], "--name must not be empty"),
         (["-o", "{tmp}/m.onnx", "--parity-tolerance", "0"], "must be a positive number"),
+        (["-o", "{tmp}/m.onnx", "--phase-iterations", "-1"], "--phase-iterations must be"),
+        (["-o", "{tmp}/m.onnx", "--phase-iterations", "5000"], "--phase-iterations must be"),
     ],
 )
 def test_bad_output_and_options_fail_in_one_line(

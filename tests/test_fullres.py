@@ -246,3 +246,20 @@ def test_gpu_train_set_parses_values_as_toml_and_refuses_malformed_ones() -> Non
     for bad in ("stats_match=100", "train.stats_match", ".x=1"):
         with pytest.raises(SystemExit, match=r"SECTION\.KEY=VALUE"):
             module.parse_sets([bad])
+
+
+@pytest.mark.parametrize("value", [-2, 1001, 2.5, True])
+def test_a_bad_phase_iteration_count_names_the_key(value: object) -> None:
+    from mockingbot.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=r"model\]? ?\.?phase_iterations"):
+        _cfg(phase_iterations=value)
+
+
+def test_the_default_preset_asks_for_the_phase_gradient_start_alone() -> None:
+    """Measured on CatMeows (docs/model-card.md): the full-resolution model's packs score no
+    worse without Griffin-Lim iterations, and render faster."""
+    model = _cfg().model
+    assert (model.phase, model.phase_iterations, model.phase_n_iter) == ("pghi", 0, 0)
+    harmonic = TrainConfig.from_dict(load_preset("harmonic")).model
+    assert harmonic.phase_n_iter is None  # the painted model keeps its 16 iterations

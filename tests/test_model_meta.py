@@ -163,3 +163,36 @@ def test_known_record_fields_of_the_right_types_and_free_extras_load() -> None:
     props[PREFIX + "exporter"] = '{"opset": 17, "ema": true, "precision": "fp32"}'
     meta = ModelMeta.from_props(props)
     assert meta.dataset["notes"] == [1, 2] and meta.exporter["ema"] is True
+
+
+def test_phase_iterations_round_trip_and_the_default_writes_no_key() -> None:
+    """A model that keeps its method's default iterations exports to the same bytes as before
+    the key existed; one that asks for its own count reads it back."""
+    plain = ModelMeta(spec=TINY_SPEC, latent_dim=8)
+    assert plain.phase_iterations is None
+    assert PREFIX + "phase_iterations" not in plain.to_props()
+    own = ModelMeta(spec=TINY_SPEC, latent_dim=8, phase_iterations=0)
+    props = own.to_props()
+    assert props[PREFIX + "phase_iterations"] == "0"
+    assert ModelMeta.from_props(props) == own
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("-1", "phase_iterations must be an integer from 0 to 1000, got -1"),
+        ("100000", "phase_iterations must be an integer from 0 to 1000, got 100000"),
+        ("many", "malformed MockingBot metadata"),
+    ],
+)
+def test_a_bad_phase_iteration_count_is_refused_by_name(value: str, message: str) -> None:
+    props = ModelMeta(spec=TINY_SPEC, latent_dim=8).to_props()
+    props[PREFIX + "phase_iterations"] = value
+    with pytest.raises(ModelError, match=message) as info:
+        ModelMeta.from_props(props, source="m.onnx")
+    assert str(info.value).startswith("m.onnx")
+
+
+def test_a_waveform_model_cannot_ask_for_phase_iterations() -> None:
+    with pytest.raises(ModelError, match="waveform model recovers no phase"):
+        ModelMeta(**WAVE, phase_iterations=0)

@@ -863,6 +863,29 @@ def test_sounds_of_recording_context_models_are_cut_to_their_calls(
     assert seen == [cut] * 3
 
 
+@pytest.mark.parametrize("n_iter", [None, 0, 3])
+def test_the_model_says_how_many_phase_iterations_its_sounds_get(
+    tmp_path: Path, n_iter: int | None
+) -> None:
+    """``mbot.phase_iterations`` is the model's own recommendation (the default model's
+    sounds measure no worse with the phase-gradient start alone, and render faster); a model
+    without the key gets its method's default, as every model before the key did."""
+    from mockingbot.runtime import phase
+
+    key = None if n_iter is None else str(n_iter)
+    model = GeneratorModel.load(
+        make_tiny_onnx(tmp_path / "m.onnx", metadata={"mbot.phase_iterations": key})
+    )
+    assert model.meta.phase_iterations == n_iter
+    seeds = [lat.latent_seed(0, 0, v) for v in range(2)]
+    z = lat.sound_latents(0, [(0, 0), (0, 1)], latent_dim=model.latent_dim, spread=0.3)
+    S, y = R.synthesize(model, z, seeds)
+    want = phase.DEFAULT_N_ITER["pghi"] if n_iter is None else n_iter
+    np.testing.assert_array_equal(y, phase.reconstruct(S, spec=model.spec, n_iter=want))
+    other = phase.reconstruct(S, spec=model.spec, n_iter=want + 5)
+    assert not np.array_equal(y, other)  # the count reaches the audio
+
+
 # ---------------------------------------------------------------------------- damaged manifests
 def _damage(manifest: dict, how: str) -> None:
     """Break one field of a parsed manifest the way a hand edit or a bad tool would."""

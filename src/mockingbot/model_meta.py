@@ -26,6 +26,10 @@ Keys (format version 1):
                             models: ``"pghi"`` (phase-gradient start + fast Griffin-Lim, what
                             exports write), ``"fgla"`` or ``"zero"`` (the 2022 prototype's
                             zero phase); ``"none"`` for (and only for) waveform models
+``mbot.phase_iterations``   spectrogram models only, optional: the fast Griffin-Lim
+                            iterations the model's phase recovery runs (``"0"``: the
+                            phase-gradient start alone); absent: the method's default
+                            (:data:`mockingbot.runtime.phase.DEFAULT_N_ITER`)
 ``mbot.model_name``         human name, e.g. ``"catmeows"``
 ``mbot.preset``             training preset, e.g. ``"default"`` or ``"seed-2022"``
 ``mbot.training_steps``     generator steps trained
@@ -44,7 +48,8 @@ Keys (format version 1):
 is set, so a spectrogram model exports to the same bytes as before, and a model without the
 key reads as a spectrogram model with one input (still format version 1).
 ``mbot.data_context`` came later still, in the same way: a call-context model (every model
-shipped before it) has no such key and reads as ``"call"``.
+shipped before it) has no such key and reads as ``"call"``. So did ``mbot.phase_iterations``:
+a model without it runs its method's default iterations, as every model before it did.
 """
 
 from __future__ import annotations
@@ -62,7 +67,7 @@ from .texture import noise_shape
 if TYPE_CHECKING:
     from .noisefloor import NoiseFloor
 
-__all__ = ["MODEL_FORMAT_VERSION", "OUTPUTS", "PREFIX", "ModelMeta"]
+__all__ = ["MAX_PHASE_ITERATIONS", "MODEL_FORMAT_VERSION", "OUTPUTS", "PREFIX", "ModelMeta"]
 
 MODEL_FORMAT_VERSION = 1
 PREFIX = "mbot."
@@ -71,6 +76,9 @@ OUTPUTS = ("spectrogram", "waveform")
 #: Phase methods per output kind (a waveform needs none).
 _PHASES = {"spectrogram": PHASE_METHODS, "waveform": ("none",)}
 _REQUIRED = ("format_version", "spec", "latent_dim", "latent_distribution", "output", "phase")
+#: Most phase iterations a model may ask for: fast Griffin-Lim levels off after ~100 even from
+#: a random start, and a lying value would stall every render.
+MAX_PHASE_ITERATIONS = 1000
 #: Largest latent vector a model may declare: real generators use 64-512; a lying value would
 #: make every batch of latents an absurd allocation.
 MAX_LATENT_DIM = 65536
@@ -143,6 +151,8 @@ class ModelMeta:
     noise_input_name: str = ""
     output: str = "spectrogram"
     phase: str = "pghi"
+    #: Fast Griffin-Lim iterations after the phase start; ``None``: the method's default.
+    phase_iterations: int | None = None
     model_name: str = "unnamed"
     preset: str = "default"
     training_steps: int = 0
@@ -199,6 +209,18 @@ class ModelMeta:
                 f"model metadata: phase method {self.phase!r} does not fit a {self.output} "
                 f"model (known: {', '.join(phases)})"
             )
+        if self.phase_iterations is not None:
+            n = self.phase_iterations
+            if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_PHASE_ITERATIONS:
+                raise ModelError(
+                    f"model metadata: phase_iterations must be an integer from 0 to "
+                    f"{MAX_PHASE_ITERATIONS}, got {n!r}"
+                )
+            if self.is_waveform:
+                raise ModelError(
+                    "model metadata: a waveform model recovers no phase, so it cannot set "
+                    "phase_iterations"
+                )
         if self.is_waveform and not self.noise_input_name:
             raise ModelError(
                 "model metadata: a waveform model needs mbot.noise_input_name (the name of "
@@ -287,6 +309,8 @@ class ModelMeta:
             values["noise_input_name"] = self.noise_input_name
         if self.data_context != CONTEXTS[0]:  # the same for call-context models
             values["data_context"] = self.data_context
+        if self.phase_iterations is not None:  # and for models that keep the default
+            values["phase_iterations"] = str(self.phase_iterations)
         return {PREFIX + k: v for k, v in values.items()}
 
     @classmethod
@@ -320,6 +344,9 @@ class ModelMeta:
                 noise_input_name=raw.get("noise_input_name", ""),
                 output=raw["output"],
                 phase=raw["phase"],
+                phase_iterations=(
+                    int(raw["phase_iterations"]) if "phase_iterations" in raw else None
+                ),
                 model_name=raw.get("model_name", "unnamed"),
                 preset=raw.get("preset", "default"),
                 training_steps=int(raw.get("training_steps", "0")),

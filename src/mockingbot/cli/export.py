@@ -27,6 +27,8 @@ Examples:
 
   mbot export onnx runs/meows -o meows-small.onnx --fp16   # half the size, same speed
 
+  mbot export onnx runs/meows --phase-iterations 0   # phase-gradient start alone
+
   mbot info meows.onnx
 
 The export runs the generator in TensorFlow and in onnxruntime on the same 64 latents and
@@ -74,6 +76,7 @@ def _print_summary(result) -> None:
     from rich.table import Table
 
     from mockingbot.export.parity import N_PARITY
+    from mockingbot.runtime.phase import describe
 
     meta = result.meta
     p = result.parity
@@ -105,6 +108,7 @@ def _print_summary(result) -> None:
             dims = ", ".join(map(str, meta.noise_shape))
             rows.append(("noise input", f"{meta.noise_input_name} [batch, {dims}], N(0, 1)"))
         rows.append(("output", f"spectrogram {shape}"))
+        rows.append(("phase recovery", describe(meta.phase, meta.phase_iterations)))
         detail = f"max {p['max_db']:.3g} dB"
     rows += [
         ("size", _human_bytes(result.size_bytes)),
@@ -158,6 +162,15 @@ def onnx(
         "--parity-tolerance",
         help="Max |TF − ONNX| allowed [default: 1e-4, 5e-2 with --fp16, 2e-2 for waveform runs].",
     ),
+    phase_iterations: int | None = typer.Option(
+        None,
+        "--phase-iterations",
+        help=(
+            "Griffin-Lim iterations the model asks render-pack to run after its phase start "
+            "(0: the start alone) [default: the run's model.phase_iterations]."
+        ),
+        show_default=False,
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Convert RUN_DIR's generator to ONNX, embed its metadata and check parity."""
@@ -184,6 +197,7 @@ def onnx(
         name=name,
         force=force,
         parity_tolerance=parity_tolerance,
+        phase_iterations=phase_iterations,
         log=lambda m: err_console.print(m, highlight=False),
     )
     if as_json:

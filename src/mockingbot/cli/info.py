@@ -94,6 +94,8 @@ def _context(meta: dict[str, Any]) -> str:
 def _print_info(info: dict[str, Any]) -> None:
     from rich.table import Table
 
+    from mockingbot.runtime.phase import describe
+
     model = Table(title=f"mbot info: {info['path']}", title_justify="left")
     model.add_column("")
     model.add_column("value", overflow="fold")
@@ -108,7 +110,7 @@ def _print_info(info: dict[str, Any]) -> None:
             ("latent", f"{meta['latent_dim']} × {meta['latent_distribution']}"),
             ("sample rate", _rate(meta["spec"])),
             ("output", _output_kind(meta)),
-            ("phase recovery", meta["phase"]),
+            ("phase recovery", describe(meta["phase"], meta.get("phase_iterations"))),
             ("data set", f"{ds.get('name', '?')} ({ds.get('clips', '?')} clips)"),
             ("learnt from", _context(meta)),
             ("noise floor", _floor(ds)),

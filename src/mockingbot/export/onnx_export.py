@@ -48,7 +48,8 @@ from typing import Any
 
 from mockingbot import __version__
 from mockingbot.errors import MockingBotError, ModelError, ParameterError
-from mockingbot.validation import one_of
+from mockingbot.model_meta import MAX_PHASE_ITERATIONS
+from mockingbot.validation import as_int, one_of
 
 from .parity import (
     parity_latents,
@@ -206,6 +207,7 @@ def export_onnx(
     name: str | None = None,
     force: bool = False,
     parity_tolerance: float | None = None,
+    phase_iterations: int | None = None,
     log=None,
 ) -> ExportResult:
     """Export a run's generator to ``output`` as a self-describing, parity-checked ONNX model.
@@ -223,6 +225,9 @@ def export_onnx(
         parity_tolerance: replaces the precision's default max-abs tolerance
             (:data:`~mockingbot.export.parity.TOLERANCE`); still scaled for outputs beyond
             [-1, 1] (:func:`~mockingbot.export.parity.parity_limit`).
+        phase_iterations: the fast Griffin-Lim iterations the model asks the runtime's phase
+            recovery to run (``mbot.phase_iterations``; 0: the phase-gradient start alone);
+            ``None``: the run's ``model.phase_iterations``. Spectrogram models only.
         log: optional ``callable(str)`` for progress lines.
 
     Returns:
@@ -247,6 +252,10 @@ def export_onnx(
     output = default_output(run_dir, name) if output is None else Path(output)
     _check_output(output, force=force)
     parity_limit(precision, [0.0], tolerance=parity_tolerance)  # validate before slow work
+    if phase_iterations is not None:
+        phase_iterations = as_int(
+            "--phase-iterations", phase_iterations, low=0, high=MAX_PHASE_ITERATIONS
+        )
     if precision not in WAVEFORM_PRECISIONS:
         _refuse_waveform_precision(run_dir, precision)
 
@@ -282,8 +291,18 @@ def export_onnx(
             phase="none",
         )
         if waveform
-        else dict(output="spectrogram", output_name="spectrogram", phase=m.phase)
+        else dict(
+            output="spectrogram",
+            output_name="spectrogram",
+            phase=m.phase,
+            phase_iterations=m.phase_n_iter if phase_iterations is None else phase_iterations,
+        )
     )
+    if waveform and phase_iterations is not None:
+        raise ParameterError(
+            f"{run_dir} is a waveform run: it recovers no phase, so --phase-iterations does "
+            f"not apply; leave it out"
+        )
     # a full-resolution generator takes texture draws: its noise input is named like a
     # waveform generator's, with its own per-sound shape (mockingbot.texture)
     noise_shape = None

@@ -101,7 +101,7 @@ def _meta_dict(meta: ModelMeta) -> dict[str, Any]:
         short = key[len(PREFIX) :]
         if short in ("spec", "dataset", "exporter"):
             out[short] = json.loads(value)
-        elif short in ("latent_dim", "training_steps", "format_version"):
+        elif short in ("latent_dim", "training_steps", "format_version", "phase_iterations"):
             out[short] = int(value)
         else:
             out[short] = value

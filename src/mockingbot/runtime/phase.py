@@ -58,6 +58,7 @@ __all__ = [
     "DEFAULT_N_ITER",
     "PGHI_MOMENTUM",
     "RANDOM_PHASE_SEED",
+    "describe",
     "fast_griffin_lim",
     "random_phase",
     "reconstruct",
@@ -252,6 +253,26 @@ def reconstruct(
 
         per_clip(one, block.shape[0])
     return out
+
+
+def describe(method: str, n_iter: int | None = None) -> str:
+    """What a model's phase recovery runs, in words (``mbot info``, ``mbot export``).
+
+    Examples:
+        >>> describe("pghi", 0)
+        'pghi (phase-gradient start alone)'
+        >>> describe("pghi")
+        'pghi (phase-gradient start + 16 fast Griffin-Lim iterations)'
+    """
+    if method not in DEFAULT_N_ITER:  # "none": a waveform model
+        return f"{method} (the model emits audio)"
+    if method == "zero":
+        return "zero (zero phase, the 2022 prototype's)"
+    n = DEFAULT_N_ITER[method] if n_iter is None else int(n_iter)
+    start = "phase-gradient start" if method == "pghi" else "random start"
+    if n == 0:
+        return f"{method} ({start} alone)"
+    return f"{method} ({start} + {n} fast Griffin-Lim iteration{'s' if n != 1 else ''})"
 
 
 def reconstruction_error(S: np.ndarray, y: np.ndarray, *, spec: SpectrogramSpec) -> np.ndarray:

@@ -140,7 +140,8 @@ def synthesize(
         return None, model.generate_audio(z, noise)
     X = model.generate(z, noise)
     S = spec.full_magnitude(spec.magnitude(X))
-    return S, phase.reconstruct(S, spec=spec, method=model.meta.phase)
+    n_iter = model.meta.phase_iterations  # the model's own recommendation, else the method's
+    return S, phase.reconstruct(S, spec=spec, method=model.meta.phase, n_iter=n_iter)
 
 
 def finish_sound(

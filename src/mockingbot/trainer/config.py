@@ -22,6 +22,7 @@ from typing import Any
 
 from mockingbot.defaults import CONTEXTS, LATENT_DISTRIBUTIONS, PHASE_METHODS
 from mockingbot.errors import ParameterError
+from mockingbot.model_meta import MAX_PHASE_ITERATIONS
 from mockingbot.spec import PRESETS as SPEC_PRESETS
 from mockingbot.spec import SpectrogramSpec, ladder_preset
 from mockingbot.validation import as_float, as_int, one_of
@@ -81,6 +82,14 @@ class ModelConfig:
     disc_stats: bool = False
     stats_bands: int = 32
     phase: str = "pghi"
+    #: Fast Griffin-Lim iterations the exported model asks its phase recovery to run after
+    #: the start (``mbot.phase_iterations``); -1: the method's default.
+    phase_iterations: int = -1
+
+    @property
+    def phase_n_iter(self) -> int | None:
+        """``phase_iterations`` as the runtime takes it (``None``: the method's default)."""
+        return None if self.phase_iterations < 0 else self.phase_iterations
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,6 +188,7 @@ class TrainConfig:
         one_of("model.output", m.output, _OUTPUTS)
         one_of("model.latent_distribution", m.latent_distribution, LATENT_DISTRIBUTIONS)
         one_of("model.phase", m.phase, PHASE_METHODS)
+        as_int("model.phase_iterations", m.phase_iterations, low=-1, high=MAX_PHASE_ITERATIONS)
         one_of("model.peak_shape", m.peak_shape, ("rational", "gaussian"))
         one_of("train.loss", t.loss, _LOSSES)
         one_of("train.strategy", t.strategy, _STRATEGIES)

@@ -206,7 +206,9 @@ def train(
     def render_samples() -> None:
         X, y = trainer.sample(z_fixed)
         if y is None:
-            y = sample_io.render_audio(X, spec=cfg.spec, phase=cfg.model.phase)
+            y = sample_io.render_audio(
+                X, spec=cfg.spec, phase=cfg.model.phase, n_iter=cfg.model.phase_n_iter
+            )
         else:
             y = sample_io.peak_normalize(y)
         sample_io.write_samples(X, y, run_dir / "samples" / f"step-{step:06d}", spec=cfg.spec)

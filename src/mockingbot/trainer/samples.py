@@ -28,12 +28,18 @@ def fixed_latents(latent_dim: int, *, seed: int, distribution: str = "normal") -
     return rng.standard_normal((N_SAMPLES, latent_dim)).astype(np.float32)
 
 
-def render_audio(X: np.ndarray, *, spec: SpectrogramSpec, phase: str) -> np.ndarray:
-    """Normalised spectrograms [n, frames, bins] → audio [n, clip_samples] (peak-normalised)."""
+def render_audio(
+    X: np.ndarray, *, spec: SpectrogramSpec, phase: str, n_iter: int | None = None
+) -> np.ndarray:
+    """Normalised spectrograms [n, frames, bins] → audio [n, clip_samples] (peak-normalised).
+
+    ``phase`` and ``n_iter`` are the run's ``model.phase`` and ``model.phase_iterations``
+    (``None``: the method's default), so samples sound as the exported model will.
+    """
     from mockingbot.runtime.phase import reconstruct
 
     S = spec.full_magnitude(spec.magnitude(X))
-    return peak_normalize(reconstruct(S, spec=spec, method=phase))
+    return peak_normalize(reconstruct(S, spec=spec, method=phase, n_iter=n_iter))
 
 
 def peak_normalize(y: np.ndarray) -> np.ndarray:
