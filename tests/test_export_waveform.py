@@ -115,12 +115,21 @@ def test_same_waveform_checkpoint_exports_identical_bytes(
     assert again.path.read_bytes() == exported.path.read_bytes()
 
 
-def test_fp16_is_refused_for_a_waveform_run_in_one_line(wave_run: Path, tmp_path: Path) -> None:
-    out = tmp_path / "half.onnx"
-    result = CliRunner().invoke(app, ["export", "onnx", str(wave_run), "-o", str(out), "--fp16"])
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--fp16"], "--fp16 is not offered for waveform models"),
+        (["--phase-iterations", "0"], "recovers no phase, so --phase-iterations does not apply"),
+    ],
+)
+def test_an_option_a_waveform_run_does_not_take_is_refused_in_one_line(
+    wave_run: Path, tmp_path: Path, option: list[str], message: str
+) -> None:
+    out = tmp_path / "m.onnx"
+    result = CliRunner().invoke(app, ["export", "onnx", str(wave_run), "-o", str(out), *option])
     assert result.exit_code == 2, result.output
     errors = [ln for ln in result.output.splitlines() if ln.startswith("error:")]
-    assert len(errors) == 1 and "--fp16 is not offered for waveform models" in errors[0]
+    assert len(errors) == 1 and message in errors[0]
     assert "Traceback" not in result.output
     assert list(tmp_path.iterdir()) == []
 

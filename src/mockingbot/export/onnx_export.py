@@ -183,17 +183,26 @@ def _exporter_info(opset: int, precision: str, ema: bool, checkpoint: int) -> di
     }
 
 
-def _refuse_waveform_precision(run_dir: Path, precision: str) -> None:
-    """One clear line, before any slow work, for a weight storage waveform runs do not get."""
+def _refuse_waveform_options(run_dir: Path, precision: str, phase_iterations: int | None) -> None:
+    """One clear line, before any slow work, for an option a waveform run does not take: a
+    weight storage it is not offered, or phase iterations (it recovers no phase)."""
+    if precision in WAVEFORM_PRECISIONS and phase_iterations is None:
+        return  # nothing to refuse: do not read the run twice
     from mockingbot.trainer.rundir import read_run
 
     cfg, _ = read_run(run_dir)
-    if cfg.model.output == "waveform":
+    if cfg.model.output != "waveform":
+        return
+    if precision not in WAVEFORM_PRECISIONS:
         raise ParameterError(
             f"--{precision} is not offered for waveform models: its rounding of f0 makes the "
             f"oscillators drift out of phase over the clip (audio off by as much as the signal "
             f"on a trained model); export without --{precision}"
         )
+    raise ParameterError(
+        f"{run_dir} is a waveform run: it recovers no phase, so --phase-iterations does "
+        f"not apply; leave it out"
+    )
 
 
 def export_onnx(
@@ -256,8 +265,7 @@ def export_onnx(
         phase_iterations = as_int(
             "--phase-iterations", phase_iterations, low=0, high=MAX_PHASE_ITERATIONS
         )
-    if precision not in WAVEFORM_PRECISIONS:
-        _refuse_waveform_precision(run_dir, precision)
+    _refuse_waveform_options(run_dir, precision, phase_iterations)
 
     import numpy as np
     from onnx import helper
@@ -298,11 +306,6 @@ def export_onnx(
             phase_iterations=m.phase_n_iter if phase_iterations is None else phase_iterations,
         )
     )
-    if waveform and phase_iterations is not None:
-        raise ParameterError(
-            f"{run_dir} is a waveform run: it recovers no phase, so --phase-iterations does "
-            f"not apply; leave it out"
-        )
     # a full-resolution generator takes texture draws: its noise input is named like a
     # waveform generator's, with its own per-sound shape (mockingbot.texture)
     noise_shape = None
