@@ -21,8 +21,9 @@ Each "generated" set below is scored against the whole reference exactly as
   plausible to a layman, obviously not cats. Should be trivially separable.
 - ``training clips``: the clips the trainer learns from, exactly as
   :func:`mockingbot.dataset.load_dataset` cuts them for the default spec, in both data
-  contexts: ``call`` (each call cut at its onset and offset, room tone dropped) and
-  ``recording`` (the file with only silence trimmed). A generator that reproduced its
+  contexts: ``call`` (each call cut at its onset and offset, room tone dropped),
+  ``recording`` (the file with only silence trimmed) and ``onset`` (each call from its
+  onset, with the recording after it up to the next call). A generator that reproduced its
   training data perfectly would score this, not the floor: the gap between the two is what
   the data preparation costs on these metrics.
 
@@ -41,6 +42,7 @@ import numpy as np
 
 from mockingbot.datascan import group_of, scan_audio_files
 from mockingbot.dataset import load_dataset
+from mockingbot.defaults import CONTEXTS
 from mockingbot.evaluation import features, metrics
 from mockingbot.evaluation.report import metric_values
 from mockingbot.spec import PRESETS
@@ -113,16 +115,18 @@ def main(argv: list[str] | None = None) -> int:
         )
     rng = np.random.default_rng(args.seed)
     fm = [fm_meow(rng, sr=sr) for _ in clips]
-    calls, recordings = (
-        [c.y for c in load_dataset(args.data, spec=spec, context=context).clips]
-        for context in ("call", "recording")
-    )
+    training = [
+        (
+            f"training clips, context {context}",
+            [c.y for c in load_dataset(args.data, spec=spec, context=context).clips],
+        )
+        for context in CONTEXTS
+    ]
     for name, gen in (
         ("true |STFT| + zero phase", zero),
         (f"true |STFT| + Griffin-Lim {args.gl_iters}", gl),
         ("FM synth meows", fm),
-        ("training clips, context call", calls),
-        ("training clips, context recording", recordings),
+        *training,
     ):
         X_gen = np.stack([features.clip_features(y, sr) for y in gen])
         rows[name] = metric_values(X_gen, X_real, groups, seed=args.seed)

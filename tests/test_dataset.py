@@ -207,6 +207,36 @@ def test_recording_context_keeps_the_room_tone_as_one_clip(tmp_path: Path) -> No
     assert clip.y[round(1.6 * spec.sr) : round(1.7 * spec.sr)].any()  # and the tail
 
 
+def test_onset_context_starts_at_each_call_and_keeps_what_follows_it(tmp_path: Path) -> None:
+    spec = PRESETS["default"]
+    folder = _room_tone_file(tmp_path)
+    calls = load_dataset(folder, spec=spec, context="call").clips
+    first, second = load_dataset(folder, spec=spec, context="onset").clips
+    assert [c.start_s for c in (first, second)] == [c.start_s for c in calls]  # same onsets
+    # The first runs on through the gap's room tone up to the second call's onset, not past it.
+    gap = round((second.start_s - first.start_s) * spec.sr)
+    assert first.y[gap - round(0.1 * spec.sr) : gap].any()
+    assert not first.y[gap:].any()
+    # The last runs on to the end of the recording: its room tone tail is kept.
+    tail = second.y[round(0.45 * spec.sr) : round(0.6 * spec.sr)]
+    assert 0.01 < np.sqrt(np.mean(tail**2)) / np.max(np.abs(second.y)) < 0.1
+    end = round(1.0 * spec.sr)  # the recording ends 0.3 s after the 0.3 s call (+ padding)
+    assert not second.y[end:].any()
+
+
+def test_onset_context_keeps_a_long_calls_onset_and_fills_the_clip(tmp_path: Path) -> None:
+    """A call that fits starts the clip even when its tail would hold more energy."""
+    rng = np.random.default_rng(3)
+    call = synth_meow(sr=SR, seconds=0.5)
+    tail = 0.05 * rng.standard_normal(4 * SR)  # a long, loud-ish tail of room noise
+    _write(tmp_path / "t.wav", np.concatenate([np.zeros(SR // 2), call, tail]))
+    spec = PRESETS["default"]
+    (call_clip,) = load_dataset(tmp_path, spec=spec, context="call").clips
+    (clip,) = load_dataset(tmp_path, spec=spec, context="onset").clips
+    assert clip.start_s == call_clip.start_s
+    assert clip.y[-round(0.1 * spec.sr) :].any()  # the tail fills the window to its end
+
+
 def test_unknown_context_is_a_parameter_error(tmp_path: Path) -> None:
     from mockingbot.errors import ParameterError
 
@@ -357,12 +387,12 @@ def test_inspect_context_shows_what_each_data_context_gives(
 ) -> None:
     folder = _room_tone_file(tmp_path / "room")
     clips = {}
-    for context in ("call", "recording"):
+    for context in ("call", "recording", "onset"):
         argv = ["dataset", "inspect", str(folder), "--json", "--context", context]
         result = runner.invoke(_app(), argv)
         assert result.exit_code == 0, result.output
         clips[context] = json.loads(result.stdout)["clips"]
-    assert clips == {"call": 2, "recording": 1}
+    assert clips == {"call": 2, "recording": 1, "onset": 2}
     result = runner.invoke(_app(), ["dataset", "inspect", str(folder), "--context", "file"])
     assert result.exit_code == 2 and "--context" in result.output
 

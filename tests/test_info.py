@@ -162,3 +162,20 @@ def test_metadata_of_the_wrong_json_type_is_a_warning_not_a_traceback(
         assert result.exception is None or isinstance(result.exception, SystemExit)
         warning = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
         assert len(warning) == 1 and f"{key} must be a JSON object" in warning[0]
+
+
+@pytest.mark.parametrize(
+    ("context", "says"),
+    [
+        (None, "calls cut at their onset and offset"),
+        ("recording", "whole recordings"),
+        ("onset", "calls from their onset, with the recording after"),
+    ],
+)
+def test_info_says_what_the_model_learnt_from(
+    tmp_path: Path, context: str | None, says: str
+) -> None:
+    path = make_tiny_onnx(tmp_path / "m.onnx", metadata={"mbot.data_context": context})
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["info", str(path)])
+    assert result.exit_code == 0, result.output
+    assert says in result.output

@@ -122,6 +122,9 @@ def test_data_context_round_trips_and_call_writes_no_key() -> None:
     # a model from before the key existed learnt from calls
     del props[PREFIX + "data_context"]
     assert ModelMeta.from_props(props).data_context == "call"
+    onset = ModelMeta(spec=TINY_SPEC, latent_dim=8, data_context="onset")
+    assert ModelMeta.from_props(onset.to_props()) == onset
+    assert not onset.learnt_room_tone  # its sounds start at their onset: nothing to cut
 
 
 def test_unknown_data_context_is_refused_by_name() -> None:

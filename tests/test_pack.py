@@ -840,7 +840,7 @@ def test_mutate_works_on_a_waveform_pack_and_repeats_its_bytes(
 
 
 # ---------------------------------------------------------------------------- data context
-@pytest.mark.parametrize(("context", "cut"), [(None, False), ("recording", True)])
+@pytest.mark.parametrize(("context", "cut"), [(None, False), ("recording", True), ("onset", False)])
 def test_sounds_of_recording_context_models_are_cut_to_their_calls(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, context: str | None, cut: bool
 ) -> None:

@@ -229,11 +229,11 @@ def test_kill_9_at_random_moments_then_resume_continues_from_the_last_checkpoint
 ) -> None:
     bench = _kill_bench()
     data, config = bench.setup(tmp_path)
-    rng = random.Random(16)
-    # one kill while the process starts, one after the first checkpoint (mid-step, between
-    # or during checkpoints, as the random delay falls)
-    for i, origin in enumerate(("start", "checkpoint")):
-        delay = rng.uniform(0.0, 8.0) if origin == "start" else rng.uniform(0.0, 2.0)
-        report = bench.kill_trial(tmp_path / f"run{i}", data, config, delay, origin=origin)
-        assert report["ok"], report
-        assert origin == "start" or report["last"] is not None
+    # A real SIGKILL after the first checkpoint: mid-step, between or during checkpoints, as
+    # the random delay falls. Kills before the first checkpoint (the process starting, the
+    # networks built but not loaded) are the in-process tests above: each real kill costs
+    # two TensorFlow start-ups, and benchmarks/kill_train.py runs many from every origin.
+    delay = random.Random(16).uniform(0.0, 2.0)
+    report = bench.kill_trial(tmp_path / "run", data, config, delay, origin="checkpoint")
+    assert report["ok"], report
+    assert report["last"] is not None

@@ -197,7 +197,7 @@ def test_every_context_cuts_a_recording_into_clips() -> None:
         on = (t >= start) & (t < start + 0.5)
         y[on] = 0.5 * np.sin(2 * np.pi * 440 * t[on])
     counts = {c: len(_segments(y, sr=sr, context=c)) for c in defaults.CONTEXTS}
-    assert counts == {"call": 2, "recording": 1}
+    assert counts == {"call": 2, "recording": 1, "onset": 2}
 
 
 def test_defaults_validation_and_errors_import_no_numpy() -> None:

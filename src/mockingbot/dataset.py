@@ -183,11 +183,17 @@ def _stats(values: list[float], digits: int, *, total: bool = False) -> dict[str
 
 
 # ---------------------------------------------------------------------------- loading
-def _segments(y: np.ndarray, *, sr: int, context: str) -> list[tuple[int, int]]:
+def _segments(y: np.ndarray, *, sr: int, context: str) -> list[tuple[int, int, int]]:
+    """``(start, end, stop)`` of each clip: the call is ``y[start:end]``; the clip may run on
+    to ``stop`` (the ``"onset"`` context's tail, up to the next call; ``end`` otherwise)."""
     if context == "recording":
         start, end = silence_bounds(y, sr=sr)
-        return [(start, end)] if end - start >= MIN_CALL_S * sr else []
-    return call_bounds(y, sr=sr, min_call_s=MIN_CALL_S)
+        return [(start, end, end)] if end - start >= MIN_CALL_S * sr else []
+    calls = call_bounds(y, sr=sr, min_call_s=MIN_CALL_S)
+    if context == "call":
+        return [(start, end, end) for start, end in calls]
+    stops = [nxt for nxt, _ in calls[1:]] + [y.size]
+    return [(start, end, max(end, stop)) for (start, end), stop in zip(calls, stops)]
 
 
 def _clips_of(
@@ -195,17 +201,17 @@ def _clips_of(
 ) -> list[Clip]:
     n = spec.clip_samples
     clips = []
-    for start, end in _segments(y, sr=spec.sr, context=context):
-        call = y[start:end]
-        offset = energetic_offset(call, n)
+    for start, end, stop in _segments(y, sr=spec.sr, context=context):
+        # The window is placed on the call alone (a tail never pulls it off the onset).
+        first = start + energetic_offset(y[start:end], n)
         window = np.zeros(n, dtype=np.float32)
-        piece = call[offset : offset + n]
+        piece = y[first : min(stop, first + n)]
         window[: piece.size] = piece
         clips.append(
             Clip(
                 y=normalize_peak(window, peak_dbfs=CLIP_PEAK_DBFS),
                 source=path,
-                start_s=(start + offset) / spec.sr,
+                start_s=first / spec.sr,
                 group=group,
             )
         )
@@ -236,8 +242,9 @@ def load_dataset(
             listing it.
         on_progress: called as ``on_progress(done, total)`` once with ``done=0`` before the
             first file and after every file.
-        context: ``"call"`` (split into calls, the default) or ``"recording"`` (one clip per
-            file, only silence trimmed); see :data:`CONTEXTS`.
+        context: ``"call"`` (split into calls, the default), ``"recording"`` (one clip per
+            file, only silence trimmed) or ``"onset"`` (each call from its onset, with the
+            recording after it up to the next call); see :data:`CONTEXTS`.
 
     Returns:
         :class:`Dataset` with at least one clip.

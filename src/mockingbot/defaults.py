@@ -96,9 +96,12 @@ AUDIO_FORMATS = ("wav", "ogg")
 #: — every call cut at its onset and offset, the room tone around it dropped (sounds that
 #: start at once, as game events want); ``"recording"`` — the file as recorded, only leading
 #: and trailing silence trimmed, one clip per file (room tone, breaths and handling noise
-#: stay: what a listener hears in the data set). A model's metadata records which one it
-#: learnt from, so that the runtime can cut its sounds the way ``"call"`` cuts recordings.
-CONTEXTS = ("call", "recording")
+#: stay: what a listener hears in the data set); ``"onset"`` — every call from its onset on,
+#: with what follows it in the recording (its decay, the room's reverberation and tone) up to
+#: the next call: sounds start at once and end as recorded sounds end. A model's metadata
+#: records which one it learnt from, so that the runtime can cut a ``"recording"`` model's
+#: sounds the way ``"call"`` cuts recordings.
+CONTEXTS = ("call", "recording", "onset")
 
 # --- models
 #: Latent distributions a model may be trained with (stored in its metadata).

@@ -38,7 +38,8 @@ Keys (format version 1):
                             each call, :mod:`mockingbot.noisefloor`; absent in older models)
 ``mbot.data_context``       ``"recording"`` when the model learnt from whole recordings
                             (room tone included, so the runtime cuts its sounds to the
-                            call); absent for ``"call"`` (calls cut at their onset)
+                            call), ``"onset"`` when it learnt calls with what follows them;
+                            absent for ``"call"`` (calls cut at their onset and offset)
 ``mbot.exporter``           JSON: versions of mockingbot, tensorflow, tf2onnx, onnx (no time:
                             the same checkpoint exports to the same bytes)
 ``mbot.content_hash``       sha256 of the graph and weights (metadata excluded)

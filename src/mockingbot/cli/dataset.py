@@ -148,8 +148,9 @@ def inspect(
     context: str = typer.Option(
         CONTEXTS[0],
         "--context",
-        help=f"{CONTEXTS[0]} (cut every call, the trainer's default) or {CONTEXTS[1]} (one clip"
-        " per file), as the [data] context setting of a training config.",
+        help=f"{CONTEXTS[0]} (cut every call, the trainer's default), {CONTEXTS[1]} (one clip"
+        f" per file) or {CONTEXTS[2]} (every call from its onset, with what follows it), as the"
+        " [data] context setting of a training config.",
     ),
 ) -> None:
     """Report what the trainer would get from DIR: formats, levels, clips, rejected files."""

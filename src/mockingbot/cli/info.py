@@ -86,9 +86,12 @@ def _floor(dataset: dict) -> str:
 
 
 def _context(meta: dict[str, Any]) -> str:
-    if meta.get("data_context", "call") == "recording":
+    context = meta.get("data_context", "call")
+    if context == "recording":
         return "whole recordings (render-pack cuts the room tone around each call)"
-    return "calls cut at their onset"
+    if context == "onset":
+        return "calls from their onset, with the recording after each (decay, room tone)"
+    return "calls cut at their onset and offset"
 
 
 def _print_info(info: dict[str, Any]) -> None:
