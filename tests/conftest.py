@@ -5,7 +5,15 @@ Unit tests never read ../shared: they make their own audio and models.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+# pytest-xdist workers start with COLUMNS=80 in their environment, and rich fixes a console's
+# width for good when it is created with COLUMNS set. The CLI's consoles are module-level, so
+# tests that widen the terminal (CliRunner(env={"COLUMNS": ...})) would see 80 columns under
+# xdist and the terminal's own width in a plain run. Without it, every console asks anew.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
 
 import numpy as np
 import pytest

@@ -233,15 +233,23 @@ def test_waveform_run_trains_writes_audio_samples_and_loads(tmp_path: Path, data
     assert not np.allclose(audio, noisy)  # the noise input reaches the output
 
 
-@pytest.mark.parametrize("eq", [False, True])
-def test_init_from_starts_a_waveform_run_with_a_spectrogram_runs_weights(
-    tmp_path: Path, data_dir: Path, eq: bool
-) -> None:
-    src, dst = tmp_path / "spec", tmp_path / "wave"
-    spec_cfg = _toml(tmp_path, "spec.toml", output="spectrogram")
-    wave_cfg = _toml(tmp_path, "wave.toml", output="waveform", eq=eq)
+@pytest.fixture(scope="module")
+def spectrogram_run(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
+    """A finished stage-1 (spectrogram) run, read-only: the source of both stage-2 starts."""
+    tmp = tmp_path_factory.mktemp("stage1")
+    src = tmp / "spec"
+    spec_cfg = _toml(tmp, "spec.toml", output="spectrogram")
     r = CliRunner().invoke(app, ["train", str(data_dir), "-o", str(src), "--config", str(spec_cfg)])
     assert r.exit_code == 0, r.output
+    return src
+
+
+@pytest.mark.parametrize("eq", [False, True])
+def test_init_from_starts_a_waveform_run_with_a_spectrogram_runs_weights(
+    tmp_path: Path, data_dir: Path, spectrogram_run: Path, eq: bool
+) -> None:
+    src, dst = spectrogram_run, tmp_path / "wave"
+    wave_cfg = _toml(tmp_path, "wave.toml", output="waveform", eq=eq)
 
     from mockingbot.trainer.loop import GanTrainer
     from mockingbot.trainer.rundir import read_run
