@@ -397,6 +397,18 @@ def test_inspect_context_shows_what_each_data_context_gives(
     assert result.exit_code == 2 and "--context" in result.output
 
 
+def test_inspect_cuts_clips_as_the_default_recipe_does_unless_told(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mockingbot.trainer import config
+
+    folder = _room_tone_file(tmp_path / "room")
+    monkeypatch.setattr(config, "default_context", lambda: "recording")
+    result = runner.invoke(_app(), ["dataset", "inspect", str(folder), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["clips"] == 1  # one clip per file: "recording"
+
+
 def test_inspect_preset_sets_rate_and_clip_length(runner: CliRunner, folder: Path) -> None:
     result = runner.invoke(
         _app(), ["dataset", "inspect", str(folder), "--json", "--preset", "seed-2022"]

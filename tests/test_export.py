@@ -113,8 +113,9 @@ def test_metadata_reads_back_through_onnxruntime(exported, run_dir: Path) -> Non
     assert not any("time" in k or "date" in k for k in meta.exporter)
     # every key is set exactly once, all mbot.-prefixed
     assert set(props) == set(meta.to_props())
-    # a call-context run (the default) writes no data-context key: older bytes are kept
-    assert meta.data_context == "call" and PREFIX + "data_context" not in props
+    # the default recipe learns calls with what follows them, and the model says so
+    assert meta.data_context == cfg.data.context == "onset"
+    assert props[PREFIX + "data_context"] == "onset"
 
 
 def test_a_recording_context_run_says_so_in_its_metadata(
@@ -132,6 +133,12 @@ def test_a_recording_context_run_says_so_in_its_metadata(
     assert res.meta.to_props()[PREFIX + "data_context"] == "recording"
     # same weights, same graph: only the metadata differs
     assert res.meta.content_hash == exported.meta.content_hash
+    # a call-context run (every run before the key existed) writes no key: older bytes stay
+    config["data"]["context"] = "call"
+    (run / "config.json").write_text(json.dumps(config))
+    call = export_onnx(run, tmp_path / "call.onnx", name="tiny-meows")
+    assert call.meta.data_context == "call"
+    assert PREFIX + "data_context" not in call.meta.to_props()
 
 
 def test_phase_iterations_come_from_the_run_or_the_export_option(

@@ -72,6 +72,16 @@ def test_runs_from_before_the_data_section_load_with_call_context() -> None:
     assert TrainConfig.from_dict(old).data.context == "call"
 
 
+def test_the_default_recipe_learns_calls_with_what_follows_them() -> None:
+    """The default preset says "onset" (its clips' own C2ST against CatMeows is 0.52, the
+    call cuts' 0.64); the harmonic recipe keeps the call cuts it was measured with."""
+    from mockingbot.trainer.config import default_context
+
+    assert default_context() == resolve_config().data.context == "onset"
+    assert resolve_config(preset="harmonic").data.context == "call"
+    assert resolve_config(preset="waveform").data.context == "call"
+
+
 def test_data_context_changes_the_feature_cache_key(tmp_path: Path) -> None:
     from mockingbot.dataset import load_dataset
     from mockingbot.spec import PRESETS

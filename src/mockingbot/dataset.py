@@ -242,7 +242,7 @@ def load_dataset(
             listing it.
         on_progress: called as ``on_progress(done, total)`` once with ``done=0`` before the
             first file and after every file.
-        context: ``"call"`` (split into calls, the default), ``"recording"`` (one clip per
+        context: ``"call"`` (split into calls), ``"recording"`` (one clip per
             file, only silence trimmed) or ``"onset"`` (each call from its onset, with the
             recording after it up to the next call); see :data:`CONTEXTS`.
 

@@ -145,12 +145,13 @@ def inspect(
         "--preset",
         help="Spectrogram preset that sets the sample rate and clip length.",
     ),
-    context: str = typer.Option(
-        CONTEXTS[0],
+    context: str | None = typer.Option(
+        None,
         "--context",
-        help=f"{CONTEXTS[0]} (cut every call, the trainer's default), {CONTEXTS[1]} (one clip"
-        f" per file) or {CONTEXTS[2]} (every call from its onset, with what follows it), as the"
-        " [data] context setting of a training config.",
+        help=f"{CONTEXTS[0]} (cut every call), {CONTEXTS[1]} (one clip per file) or"
+        f" {CONTEXTS[2]} (every call from its onset, with what follows it), as the [data]"
+        " context setting of a training config. Default: the default recipe's.",
+        show_default=False,
     ),
 ) -> None:
     """Report what the trainer would get from DIR: formats, levels, clips, rejected files."""
@@ -159,6 +160,10 @@ def inspect(
     from ..spec import PRESETS
     from ..validation import one_of
 
+    if context is None:
+        from ..trainer.config import default_context
+
+        context = default_context()
     one_of("--context", context, CONTEXTS)
     if preset not in PRESETS:
         raise ParameterError(

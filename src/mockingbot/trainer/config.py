@@ -41,6 +41,7 @@ __all__ = [
     "TrainSettings",
     "available_presets",
     "base_frames_for",
+    "default_context",
     "load_preset",
     "merge_config",
     "resolve_config",
@@ -362,6 +363,12 @@ def available_presets() -> list[str]:
     """Names of the presets shipped with the package."""
     folder = resources.files("mockingbot.trainer") / "presets"
     return sorted(p.name[: -len(".toml")] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def default_context() -> str:
+    """The default recipe's ``[data] context``: what ``mbot train`` cuts clips by when a
+    config does not say, so ``mbot dataset inspect`` shows the same clips by default."""
+    return str(load_preset("default").get("data", {}).get("context", CONTEXTS[0]))
 
 
 def load_preset(name: str, *, _seen: tuple[str, ...] = ()) -> dict[str, Any]:
