@@ -368,7 +368,7 @@ def available_presets() -> list[str]:
 def default_context() -> str:
     """The default recipe's ``[data] context``: what ``mbot train`` cuts clips by when a
     config does not say, so ``mbot dataset inspect`` shows the same clips by default."""
-    return str(load_preset("default").get("data", {}).get("context", CONTEXTS[0]))
+    return resolve_config().data.context
 
 
 def load_preset(name: str, *, _seen: tuple[str, ...] = ()) -> dict[str, Any]:
