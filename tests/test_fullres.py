@@ -22,17 +22,19 @@ from typer.testing import CliRunner  # noqa: E402
 from conftest import tiny_train_toml, write_meows  # noqa: E402
 from mockingbot import texture  # noqa: E402
 from mockingbot.cli.main import app  # noqa: E402
+from mockingbot.errors import ParameterError  # noqa: E402
 from mockingbot.runtime.model import GeneratorModel  # noqa: E402
 from mockingbot.trainer.config import TrainConfig, load_preset  # noqa: E402
-from mockingbot.trainer.fullres import FullResSynth  # noqa: E402
-from mockingbot.trainer.models import build_generator  # noqa: E402
+from mockingbot.trainer.fullres import FrameNoise, FullResSynth  # noqa: E402
+from mockingbot.trainer.models import build_discriminator, build_generator  # noqa: E402
 from mockingbot.trainer.state import apply_state, read_state, state_arrays, write_state  # noqa: E402
 
 pytestmark = pytest.mark.train
 ROOT = Path(__file__).resolve().parents[1]
+# with frame noise, so training, the state, export and rendering all carry it
 TINY_TOML = tiny_train_toml(
     steps=3, batch_size=4, checkpoint_every=1, sample_every=1000, log_every=1, r1_every=2
-)
+).replace("[model]\n", "[model]\nframe_noise = 4\n")
 
 
 def _cfg(**model) -> TrainConfig:
@@ -87,6 +89,42 @@ def test_untrained_generator_is_the_harmonic_generator_with_texture() -> None:
     np.testing.assert_allclose(full([z, unit]).numpy(), harmonic(z).numpy(), atol=1e-4)
 
 
+def test_frame_noise_is_unit_gaussian_per_frame_and_starts_small() -> None:
+    """The per-frame channels come from the one noise input, are N(0, 1) and independent
+    from frame to frame; a network with them starts close to the network without (a small
+    projection, not zero: at zero its expected gradient is zero), and they act once grown."""
+    cfg = _cfg()
+    T, F = cfg.spec.shape
+    noise = np.random.default_rng(1).standard_normal((8, T, F, 2)).astype(np.float32)
+    frames = FrameNoise(5)(noise).numpy()
+    assert frames.shape == (8, T, 5)
+    assert abs(frames.mean()) < 0.05 and abs(frames.std() - 1.0) < 0.05
+    assert abs(np.corrcoef(frames[:, 1:, 0].ravel(), frames[:, :-1, 0].ravel())[0, 1]) < 0.05
+    plain, with_frames = build_generator(cfg), build_generator(_cfg(frame_noise=5))
+    arrays = state_arrays({"generator": plain}, dtype="float32")
+    apply_state({"generator": with_frames}, arrays, new_parts=True)
+    z = np.random.default_rng(2).standard_normal((8, cfg.model.latent_dim)).astype(np.float32)
+    before = plain([z, noise]).numpy()
+    start = np.abs(with_frames([z, noise]).numpy() - before).mean()
+    assert 0.0 < start < 0.01  # under 0.4 dB on the spec's 80 dB range
+    kernel = with_frames.get_layer("frame_noise").kernel
+    kernel.assign(np.full(kernel.shape, 0.5, np.float32))
+    assert np.abs(with_frames([z, noise]).numpy() - before).mean() > 10 * start
+
+
+@pytest.mark.parametrize(
+    "model, match",
+    [
+        ({"frame_noise": -1}, "between 0"),
+        ({"frame_noise": 129}, "between 0"),
+        ({"frame_noise": 2.5}, "integer"),
+    ],
+)
+def test_a_bad_frame_noise_setting_names_the_key(model: dict, match: str) -> None:
+    with pytest.raises(ParameterError, match=match):
+        _cfg(**model)
+
+
 def test_state_round_trip_and_refusal(tmp_path: Path) -> None:
     cfg = _cfg()
     G = build_generator(cfg)
@@ -102,6 +140,17 @@ def test_state_round_trip_and_refusal(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no weight"):
         apply_state({"generator": build_generator(_cfg(refine_channels=[4]))}, back)
     apply_state({"generator": harmonic}, back)  # a subset of the paths is fine
+    # a part added to the recipe since (frame noise) starts fresh, only when asked for
+    with_frames = build_generator(_cfg(frame_noise=4))
+    with pytest.raises(ValueError, match="frame_noise"):
+        apply_state({"generator": with_frames}, back)
+    left = apply_state({"generator": with_frames}, back, new_parts=True)
+    assert left == ["generator/frame_noise/kernel"]
+    fresh = with_frames.get_layer("frame_noise").kernel.numpy()
+    assert 0.0 < np.sqrt(np.mean(np.square(fresh))) < 0.02  # its small initial draw
+    discriminator = build_discriminator(cfg)
+    with pytest.raises(ValueError, match="none of the weights"):
+        apply_state({"discriminator": discriminator}, back, new_parts=True)
     (tmp_path / "junk.npz").write_bytes(b"not a state")
     with pytest.raises(ValueError, match="not a MockingBot training state"):
         read_state(tmp_path / "junk.npz")

@@ -73,6 +73,9 @@ class ModelConfig:
     #: 0 (the default): spec.n_frames / 2^len(gen_channels), filled in by TrainConfig.
     gen_base_frames: int = 0
     refine_channels: tuple[int, ...] = (8, 8)
+    #: fullres: per-frame noise channels into the trunk's last block (0: none; other
+    #: generators ignore it, as they do ``refine_channels``).
+    frame_noise: int = 0
     n_harmonics: int = 20
     n_noise_bands: int = 32
     f0_min_hz: float = 120.0
@@ -237,6 +240,13 @@ class TrainConfig:
         if any(isinstance(c, bool) or not isinstance(c, int) or c <= 0 for c in m.refine_channels):
             raise ParameterError(
                 f"model.refine_channels must be positive integers, got {list(m.refine_channels)}"
+            )
+        if isinstance(m.frame_noise, bool) or not isinstance(m.frame_noise, int):
+            raise ParameterError(f"model.frame_noise must be an integer, got {m.frame_noise!r}")
+        if not 0 <= m.frame_noise <= self.spec.n_bins:
+            raise ParameterError(
+                f"model.frame_noise must be between 0 and spec.n_bins ({self.spec.n_bins}), "
+                f"got {m.frame_noise}"
             )
         if m.output == "waveform" and m.generator != "harmonic":
             raise ParameterError("model.output = 'waveform' needs model.generator = 'harmonic'")

@@ -12,7 +12,12 @@ because it is what learns pitch quickly, and adds what it lacks:
   complex Gaussian taken from the model's noise input (:mod:`mockingbot.texture`), so hiss
   is as grainy as real hiss, at training and at inference alike;
 - a small 2-D convolutional refinement over (time, frequency) of both maps, for local
-  structure across bins that a per-frame head cannot see.
+  structure across bins that a per-frame head cannot see;
+- optionally (``model.frame_noise``), per-frame noise channels fed into the frame trunk's
+  last block (:class:`FrameNoise`), StyleGAN's noise inputs at the frame rate: without them
+  every frame-level quantity (f0, the harmonic and band levels) is a smooth function of the
+  latent, so the generator has no way to the frame-to-frame jitter and shimmer that make a
+  recording's mel bands rough *together* (docs/model-card.md, session 14).
 
 The heads that add the new parts start at zero (their last kernels are zero-initialised and
 the tonal map starts ~100 dB down), so the network starts as the harmonic generator with
@@ -28,7 +33,8 @@ exports it, ``scripts/gpu_train.py`` trains it with JAX.
 
 from __future__ import annotations
 
-from keras import ops, saving
+import numpy as np
+from keras import layers, ops, saving
 
 from .render_ops import (
     LEVEL_HEADROOM_DB,
@@ -39,10 +45,42 @@ from .render_ops import (
     normalize_relative,
 )
 
-__all__ = ["NOISE_CORRECTION_DB", "FullResSynth"]
+__all__ = ["NOISE_CORRECTION_DB", "FrameNoise", "FullResSynth"]
 
 #: Largest correction, in dB, the per-bin heads may apply to the noise envelope.
 NOISE_CORRECTION_DB = 40.0
+
+
+@saving.register_keras_serializable(package="mockingbot")
+class FrameNoise(layers.Layer):
+    """``noise`` [B, T, F, 2] → ``groups`` per-frame N(0, 1) channels [B, T, groups].
+
+    Taken from the model's one noise input rather than a second one, so the exported model,
+    the runtime's noise draw and every seed stay as they are: channel 0 of the first
+    ``groups · (F // groups)`` bins, averaged over groups of ``F // groups`` bins and scaled
+    by ``sqrt(F // groups)``, is again unit Gaussian per frame and group, and shares only
+    ``1 / sqrt(F // groups)`` of its variance with any one cell's texture.
+
+    Args:
+        groups: number of per-frame channels (≥ 1, at most the number of bins).
+    """
+
+    def __init__(self, groups: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.groups = int(groups)
+
+    def call(self, noise):
+        g = self.groups
+        width = noise.shape[2] // g
+        x = noise[:, :, : g * width, 0]
+        x = ops.reshape(x, (-1, noise.shape[1], g, width))
+        return ops.sum(x, axis=-1) / float(np.sqrt(width))
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return (input_shape[0], input_shape[1], self.groups)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "groups": self.groups}
 
 
 @saving.register_keras_serializable(package="mockingbot")

@@ -184,7 +184,7 @@ def train_state(
         raise ValueError(f"features have shape {features.shape[1:]}, the spec {cfg.spec.shape}")
     G, D = build_generator(cfg), build_discriminator(cfg)
     ema = build_generator(cfg, name="generator_ema")
-    apply_state({"generator": G, "discriminator": D, "ema": ema}, arrays)
+    apply_state({"generator": G, "discriminator": D, "ema": ema}, arrays, new_parts=True)
     if len(G.inputs) != 2:
         raise ValueError("the JAX loop trains generators with a noise input (fullres)")
     if cfg.train.judge_heard:

@@ -242,15 +242,19 @@ class GanTrainer:
     def init_from_state(self, path: Path) -> dict:
         """Start from a training state file's networks (optimisers start fresh).
 
+        Parts this run's config adds to the state's networks (``model.frame_noise``) start
+        from their initial values, which leave the network's function unchanged.
+
         Returns:
-            the state's info (cumulative steps and cost, config, data credit).
+            the state's info (cumulative steps and cost, config, data credit), with
+            ``"new_weights"`` listing the weights that started fresh, if any.
 
         Raises:
             ValueError: not a state file, or its networks do not fit this run's config.
         """
         arrays, info = read_state(path)
-        apply_state(self.networks, arrays)
-        return info
+        new = apply_state(self.networks, arrays, new_parts=True)
+        return {**info, "new_weights": new} if new else info
 
     # ------------------------------------------------------------------ data
     def dataset(self, features: np.ndarray, *, start_step: int) -> Iterator:

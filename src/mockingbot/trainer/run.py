@@ -147,6 +147,9 @@ def train(
         info["init_from"] = _init_from(trainer, cfg, Path(pending))
         info.pop("init_from_request")
         log(f"initialised from {pending} (its step {info['init_from']['step']})")
+        if info["init_from"].get("new_weights"):
+            fresh = info["init_from"]["new_weights"]
+            log(f"{len(fresh)} weights new to this recipe start fresh: {', '.join(fresh[:4])}")
         # Recorded before the first step, so no checkpoint exists without it.
         with writing(run_dir, "run.json"):
             atomic_write_text(run_dir / RUN_FILE, json.dumps(info, indent=2, sort_keys=True))

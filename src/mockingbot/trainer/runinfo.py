@@ -144,7 +144,7 @@ def _init_from_state(trainer: Any, cfg: TrainConfig, path: Path) -> dict[str, An
             f"--init-from {path} uses another spectrogram spec; fine-tuning needs the same one"
         )
     try:
-        trainer.init_from_state(path)
+        new = trainer.init_from_state(path).get("new_weights", [])
     except ValueError as exc:
         raise ModelError(
             f"--init-from {path}: its networks do not fit this run's config ({str(exc)[:160]})"
@@ -157,6 +157,7 @@ def _init_from_state(trainer: Any, cfg: TrainConfig, path: Path) -> dict[str, An
         "wall_seconds": float(state.get("wall_seconds", 0.0)),
         "gpu_seconds": float(state.get("gpu_seconds", 0.0)),
         "sittings": list(state.get("sittings", [])),
+        **({"new_weights": new} if new else {}),
     }
 
 

@@ -79,25 +79,50 @@ def read_state(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     return arrays, info
 
 
-def apply_state(networks: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+def apply_state(
+    networks: Mapping[str, Any], arrays: Mapping[str, np.ndarray], *, new_parts: bool = False
+) -> list[str]:
     """Assign every weight of the given models from ``arrays`` (matched by path and shape).
 
     A network missing from the state takes ``generator``'s weights when it is ``ema`` (a
     state without an EMA starts the EMA at the generator).
 
+    Args:
+        networks: ``{"generator": model, ...}``.
+        arrays: the state's arrays (:func:`read_state`).
+        new_parts: let the models have weights the state lacks (a part added to the recipe
+            since, such as ``model.frame_noise``, that starts from its initial value, as
+            ``--init-from`` a run folder allows). A network must still take some of its
+            weights from the state, so an unrelated state is refused. Weights of the state
+            that the models lack are ignored either way (a harmonic generator takes its part
+            of a full-resolution state).
+
+    Returns:
+        the ``"<network>/<path>"`` of the weights left at their initial values.
+
     Raises:
-        ValueError: a weight has no array of its path and shape in the state.
+        ValueError: a weight has no array of its path in the state (without ``new_parts``)
+            or one of another shape, or a network takes none of its weights from it.
     """
+    left: list[str] = []
     for name, model in networks.items():
         source = name if any(k.startswith(f"{name}/") for k in arrays) else None
         if source is None and name == "ema":
             source = "generator"
+        used = set()
         for v in model.weights:
             key = f"{source}/{v.path}"
             value = arrays.get(key)
+            if value is None and new_parts:
+                left.append(f"{name}/{v.path}")
+                continue
             if value is None or tuple(value.shape) != tuple(v.shape):
                 found = "missing" if value is None else f"shape {tuple(value.shape)}"
                 raise ValueError(
                     f"the state has no weight {name}/{v.path} of shape {tuple(v.shape)} ({found})"
                 )
             v.assign(value.astype("float32"))
+            used.add(key)
+        if model.weights and not used:
+            raise ValueError(f"the state has none of the weights of {name}")
+    return left
