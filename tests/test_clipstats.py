@@ -18,10 +18,16 @@ from mockingbot.trainer.clipstats import (  # noqa: E402
     ClipStats,
     band_matrix,
     bin_roughness,
+    clip_peaks,
     clip_statistics,
     moment_gap,
 )
-from mockingbot.trainer.config import TrainConfig, load_preset, resolve_config  # noqa: E402
+from mockingbot.trainer.config import (  # noqa: E402
+    PEAK_BLOCKS,
+    TrainConfig,
+    load_preset,
+    resolve_config,
+)
 from mockingbot.trainer.models import build_discriminator  # noqa: E402
 
 SPEC = PRESETS["default"]
@@ -117,6 +123,47 @@ def test_roughness_matching_term_has_gradients_that_smooth_a_rough_bin() -> None
     assert np.argmax(energy) == 3 and energy[3] > 10 * np.median(energy)
 
 
+def test_clip_peaks_measure_how_far_the_loudest_bins_stand_out() -> None:
+    """A flat frame has no crest; one loud bin per frame raises the frame's maximum, its
+    crest and its own block's crest, not the other blocks'; silent frames count for nothing."""
+    frames, bins = SPEC.n_frames, SPEC.n_bins
+    x = np.full((2, frames, bins), -1.0, np.float32)
+    x[:, frames // 2 :] = 0.2  # a flat sound after silence
+    x[1, frames // 2 :, 5] = 0.6  # clip 1: the same with one bin 16 dB up
+    p = clip_peaks(tf.constant(x), top_db=SPEC.top_db).numpy()
+    assert p.shape == (2, 2 + PEAK_BLOCKS)
+    np.testing.assert_allclose(p[0], [0.2, 0.0] + [0.0] * PEAK_BLOCKS, atol=1e-5)
+    width = bins // PEAK_BLOCKS
+    assert p[1, 0] == pytest.approx(0.6, abs=1e-5)
+    assert p[1, 1] == pytest.approx(0.4 * (1 - 1 / bins), abs=1e-4)
+    assert p[1, 2] == pytest.approx(0.4 * (1 - 1 / width), abs=1e-4)  # bin 5's block
+    np.testing.assert_allclose(p[1, 3:], 0.0, atol=1e-5)
+
+
+def test_peak_matching_term_lowers_peaks_that_stand_too_high() -> None:
+    """Generated frames whose loudest bins stand higher than the real ones': the gap is
+    positive (zero against itself), and its gradient lowers exactly those bins."""
+    from mockingbot.trainer.losses import peak_gap
+
+    rng = np.random.default_rng(8)
+    shape = (8, SPEC.n_frames, SPEC.n_bins)
+    base = -0.3 + 0.02 * rng.standard_normal(shape)
+    real = base.copy()
+    real[..., 20] += 0.2
+    peaky = base.copy()
+    peaky[..., 20] += 0.5
+    fake = tf.Variable(peaky, dtype=tf.float32)
+    real = tf.constant(real, tf.float32)
+    with tf.GradientTape() as tape:
+        gap = peak_gap(real, fake, top_db=SPEC.top_db)
+    grad = tape.gradient(gap, fake).numpy()
+    assert float(gap) > 1e-3
+    assert float(peak_gap(real, real, top_db=SPEC.top_db)) == pytest.approx(0.0, abs=1e-6)
+    assert grad[..., 20].mean() > 0  # descending the gap lowers the peak bin
+    energy = np.abs(grad).sum(axis=(0, 1))
+    assert np.argmax(energy) == 20 and energy[20] > 10 * np.median(energy)
+
+
 def test_clip_stats_layer_round_trips_its_config() -> None:
     layer = ClipStats(SPEC.to_dict(), BANDS)
     again = ClipStats.from_config(layer.get_config())
@@ -162,7 +209,15 @@ def test_impossible_statistics_settings_name_the_key(model: dict, fragment: str 
         _cfg(**model)
 
 
-@pytest.mark.parametrize("key", ["stats_match", "roughness_match"])
+def test_peak_matching_needs_bins_in_whole_blocks() -> None:
+    data = load_preset("default")
+    data["train"]["peak_match"] = 10.0
+    data["spec"].update(n_bins=100)
+    with pytest.raises(ParameterError, match=rf"multiple of {PEAK_BLOCKS}"):
+        TrainConfig.from_dict(data)
+
+
+@pytest.mark.parametrize("key", ["stats_match", "peak_match", "roughness_match"])
 def test_negative_matching_weight_is_refused(key: str) -> None:
     data = load_preset("default")
     data["train"][key] = -1.0

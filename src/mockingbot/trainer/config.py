@@ -36,6 +36,7 @@ else:  # pragma: no cover
 
 __all__ = [
     "AUTO_SPEC",
+    "PEAK_BLOCKS",
     "ModelConfig",
     "TrainConfig",
     "TrainSettings",
@@ -57,6 +58,11 @@ _OUTPUTS = ("spectrogram", "waveform")
 _DISCRIMINATORS = ("conv", "conv2022")
 _LOSSES = ("hinge", "bce")
 _STRATEGIES = ("default", "mirrored", "multiworker")
+
+
+#: Equal blocks of bins whose crest (loudest bin above the block's mean) the peak matching
+#: term measures, besides the whole frame's (``train.peak_match``, trainer/clipstats.py).
+PEAK_BLOCKS = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,6 +134,8 @@ class TrainSettings:
     seed: int = 0
     strategy: str = "default"
     stats_match: float = 0.0
+    #: Feature matching on how far each frame's loudest bins stand out (clipstats.clip_peaks).
+    peak_match: float = 0.0
     roughness_match: float = 0.0
     #: The discriminator and the matching terms see generated clips after phase retrieval
     #: (src/mockingbot/trainer/heard.py); TensorFlow loop only.
@@ -262,6 +270,12 @@ class TrainConfig:
         if m.disc_stats and m.discriminator != "conv":
             raise ParameterError("model.disc_stats needs model.discriminator = 'conv'")
         as_float("train.stats_match", t.stats_match, low=0.0)
+        as_float("train.peak_match", t.peak_match, low=0.0)
+        if t.peak_match > 0 and self.spec.n_bins % PEAK_BLOCKS:
+            raise ParameterError(
+                f"train.peak_match needs spec.n_bins ({self.spec.n_bins}) to be a multiple "
+                f"of {PEAK_BLOCKS}"
+            )
         as_float("train.roughness_match", t.roughness_match, low=0.0)
         if t.judge_heard and (m.output != "spectrogram" or self.spec.scale != "log"):
             raise ParameterError(

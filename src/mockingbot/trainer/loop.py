@@ -39,7 +39,14 @@ from .augment import augment
 from .clipstats import band_matrix
 from .config import TrainConfig
 from .heard import HeardProjection
-from .losses import discriminator_loss, generator_loss, r1_penalty, roughness_gap, stats_gap
+from .losses import (
+    discriminator_loss,
+    generator_loss,
+    peak_gap,
+    r1_penalty,
+    roughness_gap,
+    stats_gap,
+)
 from .models import build_discriminator, build_generator
 from .state import apply_state, read_state
 from .wavesynth import spectrogram_of
@@ -336,6 +343,9 @@ class GanTrainer:
                 if t.stats_match > 0:
                     gap = stats_gap(real, fake, bands, top_db=top_db)
                     g_loss += t.stats_match * (gap / replicas)
+                if t.peak_match > 0:
+                    peaks = peak_gap(real, fake, top_db=top_db)
+                    g_loss += t.peak_match * (peaks / replicas)
                 if t.roughness_match > 0:
                     rough = roughness_gap(real, fake, top_db=top_db)
                     g_loss += t.roughness_match * (rough / replicas)

@@ -13,7 +13,7 @@ replicas with ``tf.nn.compute_average_loss``; JAX takes a plain mean on one devi
 operation), so :func:`r1_penalty` takes the gradient already computed.
 
 Contents: :func:`discriminator_loss`, :func:`generator_loss`,
-:func:`r1_penalty`, :func:`stats_gap`, :func:`roughness_gap`.
+:func:`r1_penalty`, :func:`stats_gap`, :func:`peak_gap`, :func:`roughness_gap`.
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ from typing import Any
 
 from keras import ops
 
-from .clipstats import bin_roughness, clip_statistics, moment_gap
+from .clipstats import bin_roughness, clip_peaks, clip_statistics, moment_gap
 
 __all__ = [
     "discriminator_loss",
     "generator_loss",
+    "peak_gap",
     "r1_penalty",
     "roughness_gap",
     "stats_gap",
@@ -81,6 +82,16 @@ def stats_gap(real: Any, fake: Any, bands: Any, *, top_db: float) -> Any:
     return moment_gap(
         clip_statistics(real, bands, top_db=top_db), clip_statistics(fake, bands, top_db=top_db)
     )
+
+
+def peak_gap(real: Any, fake: Any, *, top_db: float) -> Any:
+    """The peak matching term (``train.peak_match``) between two batches.
+
+    Feature matching on :func:`~mockingbot.trainer.clipstats.clip_peaks`: the batch mean
+    and spread of how far each frame's loudest bins stand above the rest, which the band
+    statistics (means of log-magnitudes) cannot see.
+    """
+    return moment_gap(clip_peaks(real, top_db=top_db), clip_peaks(fake, top_db=top_db))
 
 
 def roughness_gap(real: Any, fake: Any, *, top_db: float) -> Any:
