@@ -209,12 +209,13 @@ def test_impossible_statistics_settings_name_the_key(model: dict, fragment: str 
         _cfg(**model)
 
 
-def test_peak_matching_needs_bins_in_whole_blocks() -> None:
-    data = load_preset("default")
-    data["train"]["peak_match"] = 10.0
-    data["spec"].update(n_bins=100)
-    with pytest.raises(ParameterError, match=rf"multiple of {PEAK_BLOCKS}"):
-        TrainConfig.from_dict(data)
+def test_clip_peaks_leave_out_the_bins_beyond_whole_blocks() -> None:
+    """100 bins make 8 blocks of 12; the top 4 bins count for the frame, not for a block."""
+    x = np.full((1, 16, 100), 0.1, np.float32)
+    x[0, :, 98] = 0.5
+    p = clip_peaks(tf.constant(x), top_db=SPEC.top_db).numpy()[0]
+    assert p.shape == (2 + PEAK_BLOCKS,) and p[0] == pytest.approx(0.5, abs=1e-5)
+    np.testing.assert_allclose(p[2:], 0.0, atol=1e-6)
 
 
 @pytest.mark.parametrize("key", ["stats_match", "peak_match", "roughness_match"])

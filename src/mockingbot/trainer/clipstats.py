@@ -111,18 +111,20 @@ def clip_peaks(x, *, top_db: float):
     """Per-clip peakiness of normalised spectrograms ``x`` [batch, frames, bins].
 
     Args:
-        x: normalised log-magnitudes in [-1, 1]; bins a multiple of :data:`PEAK_BLOCKS`.
+        x: normalised log-magnitudes in [-1, 1], at least :data:`PEAK_BLOCKS` bins.
         top_db: the spec's dynamic range, to express :data:`ACTIVE_RANGE_DB` in x's units.
 
     Returns:
         [batch, 2 + PEAK_BLOCKS], means over the active frames of: each frame's loudest bin,
         its height above the frame's mean, and in each of :data:`PEAK_BLOCKS` equal blocks of
-        bins the loudest bin's height above the block's mean.
+        bins (the top ``bins % PEAK_BLOCKS`` bins left out) the loudest bin's height above
+        the block's mean.
     """
     active = _active_frames(x, top_db=top_db)[..., 0]  # [batch, frames]
     n = ops.sum(active, axis=1, keepdims=True) + _EPS
     frame_max = ops.max(x, axis=2)
-    blocks = ops.reshape(x, (-1, x.shape[1], PEAK_BLOCKS, x.shape[2] // PEAK_BLOCKS))
+    width = x.shape[2] // PEAK_BLOCKS
+    blocks = ops.reshape(x[:, :, : PEAK_BLOCKS * width], (-1, x.shape[1], PEAK_BLOCKS, width))
     block_crest = ops.max(blocks, axis=3) - ops.mean(blocks, axis=3)
     per_frame = ops.concatenate(
         [frame_max[..., None], (frame_max - ops.mean(x, axis=2))[..., None], block_crest], axis=2

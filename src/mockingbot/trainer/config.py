@@ -271,11 +271,6 @@ class TrainConfig:
             raise ParameterError("model.disc_stats needs model.discriminator = 'conv'")
         as_float("train.stats_match", t.stats_match, low=0.0)
         as_float("train.peak_match", t.peak_match, low=0.0)
-        if t.peak_match > 0 and self.spec.n_bins % PEAK_BLOCKS:
-            raise ParameterError(
-                f"train.peak_match needs spec.n_bins ({self.spec.n_bins}) to be a multiple "
-                f"of {PEAK_BLOCKS}"
-            )
         as_float("train.roughness_match", t.roughness_match, low=0.0)
         if t.judge_heard and (m.output != "spectrogram" or self.spec.scale != "log"):
             raise ParameterError(
