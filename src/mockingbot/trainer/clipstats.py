@@ -34,7 +34,7 @@ And one more (``train.peak_match``): :func:`clip_peaks`, how far each frame's lo
 stands above the rest. Band statistics average log-magnitudes over a band's bins, so a band
 with higher peaks and deeper valleys has the same mean as a flat one: the generator matched
 them while its frames' loudest bins stood 3 dB higher than the recordings' (0.51 against
-0.43 in normalised units, batch moment gap 0.008 against 0.0025 between two real batches).
+0.43 in normalised units, batch moment gap 0.0097 against 0.0025 between two real batches).
 Played back and peak-normalised, that leaves everything else in a frame lower, which
 ``mbot evaluate`` reads as too tonal, too periodic and too quiet in the mel bands
 (docs/model-card.md, session 14).

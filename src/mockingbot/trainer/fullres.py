@@ -17,7 +17,8 @@ because it is what learns pitch quickly, and adds what it lacks:
   last block (:class:`FrameNoise`), StyleGAN's noise inputs at the frame rate: without them
   every frame-level quantity (f0, the harmonic and band levels) is a smooth function of the
   latent, so the generator has no way to the frame-to-frame jitter and shimmer that make a
-  recording's mel bands rough *together* (docs/model-card.md, session 14).
+  recording's mel bands rough *together*. On CatMeows the GAN shrank them and C2ST did not
+  move, so the default recipe leaves them off (docs/model-card.md, session 14).
 
 The heads that add the new parts start at zero (their last kernels are zero-initialised and
 the tonal map starts ~100 dB down), so the network starts as the harmonic generator with
@@ -58,8 +59,8 @@ class FrameNoise(layers.Layer):
     Taken from the model's one noise input rather than a second one, so the exported model,
     the runtime's noise draw and every seed stay as they are: channel 0 of the first
     ``groups · (F // groups)`` bins, averaged over groups of ``F // groups`` bins and scaled
-    by ``sqrt(F // groups)``, is again unit Gaussian per frame and group, and shares only
-    ``1 / sqrt(F // groups)`` of its variance with any one cell's texture.
+    by ``sqrt(F // groups)``, is again unit Gaussian per frame and group, and correlates
+    only ``1 / sqrt(F // groups)`` with any one cell's draw.
 
     Args:
         groups: number of per-frame channels (≥ 1, at most the number of bins).

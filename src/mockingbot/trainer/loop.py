@@ -250,7 +250,8 @@ class GanTrainer:
         """Start from a training state file's networks (optimisers start fresh).
 
         Parts this run's config adds to the state's networks (``model.frame_noise``) start
-        from their initial values, which leave the network's function unchanged.
+        from their initial values, small enough that the network starts close to the
+        state's.
 
         Returns:
             the state's info (cumulative steps and cost, config, data credit), with
