@@ -15,6 +15,7 @@ from conftest import tiny_train_toml, write_meows  # noqa: E402
 from mockingbot.errors import ParameterError  # noqa: E402
 from mockingbot.spec import PRESETS  # noqa: E402
 from mockingbot.trainer.clipstats import (  # noqa: E402
+    PEAK_BLOCKS,
     ClipStats,
     band_matrix,
     bin_roughness,
@@ -22,12 +23,7 @@ from mockingbot.trainer.clipstats import (  # noqa: E402
     clip_statistics,
     moment_gap,
 )
-from mockingbot.trainer.config import (  # noqa: E402
-    PEAK_BLOCKS,
-    TrainConfig,
-    load_preset,
-    resolve_config,
-)
+from mockingbot.trainer.config import TrainConfig, load_preset, resolve_config  # noqa: E402
 from mockingbot.trainer.models import build_discriminator  # noqa: E402
 
 SPEC = PRESETS["default"]

@@ -51,10 +51,9 @@ from keras import layers, ops, saving
 from mockingbot.spec import SpectrogramSpec
 from mockingbot.spectral import mel_filterbank
 
-from .config import PEAK_BLOCKS
-
 __all__ = [
     "ACTIVE_RANGE_DB",
+    "PEAK_BLOCKS",
     "ClipStats",
     "band_matrix",
     "bin_roughness",
@@ -65,6 +64,9 @@ __all__ = [
 
 #: Frames this far below the clip's loudest frame (dB) count as outside the sound.
 ACTIVE_RANGE_DB = 40.0
+#: Equal blocks of bins whose crest (loudest bin above the block's mean) :func:`clip_peaks`
+#: measures, besides the whole frame's.
+PEAK_BLOCKS = 8
 #: Scale of the spread features, so that all three groups start at a similar size.
 _SPREAD_GAIN = 4.0
 _EPS = 1e-6
@@ -120,9 +122,9 @@ def clip_peaks(x, *, top_db: float):
         bins (the top ``bins % PEAK_BLOCKS`` bins left out) the loudest bin's height above
         the block's mean.
     """
-    active = _active_frames(x, top_db=top_db)[..., 0]  # [batch, frames]
+    frame_max = ops.max(x, axis=2)  # [batch, frames]
+    active = _active_levels(frame_max, top_db=top_db)
     n = ops.sum(active, axis=1, keepdims=True) + _EPS
-    frame_max = ops.max(x, axis=2)
     width = x.shape[2] // PEAK_BLOCKS
     blocks = ops.reshape(x[:, :, : PEAK_BLOCKS * width], (-1, x.shape[1], PEAK_BLOCKS, width))
     block_crest = ops.max(blocks, axis=3) - ops.mean(blocks, axis=3)
@@ -149,9 +151,13 @@ def bin_roughness(x, *, top_db: float):
 def _active_frames(x, *, top_db: float):
     """[batch, frames, 1] mask (no gradient) of the frames within :data:`ACTIVE_RANGE_DB` of
     the clip's loudest frame, a frame's level being its loudest bin."""
-    level = ops.max(x, axis=2)  # [batch, frames]
+    return _active_levels(ops.max(x, axis=2), top_db=top_db)[..., None]
+
+
+def _active_levels(level, *, top_db: float):
+    """:func:`_active_frames` [batch, frames] from the frames' levels (their loudest bins)."""
     threshold = ops.max(level, axis=1, keepdims=True) - 2.0 * ACTIVE_RANGE_DB / top_db
-    return ops.stop_gradient(ops.cast(level >= threshold, x.dtype))[..., None]
+    return ops.stop_gradient(ops.cast(level >= threshold, level.dtype))
 
 
 def _difference_std(b, active):

@@ -36,7 +36,6 @@ else:  # pragma: no cover
 
 __all__ = [
     "AUTO_SPEC",
-    "PEAK_BLOCKS",
     "ModelConfig",
     "TrainConfig",
     "TrainSettings",
@@ -58,11 +57,6 @@ _OUTPUTS = ("spectrogram", "waveform")
 _DISCRIMINATORS = ("conv", "conv2022")
 _LOSSES = ("hinge", "bce")
 _STRATEGIES = ("default", "mirrored", "multiworker")
-
-
-#: Equal blocks of bins whose crest (loudest bin above the block's mean) the peak matching
-#: term measures, besides the whole frame's (``train.peak_match``, trainer/clipstats.py).
-PEAK_BLOCKS = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -249,13 +243,7 @@ class TrainConfig:
             raise ParameterError(
                 f"model.refine_channels must be positive integers, got {list(m.refine_channels)}"
             )
-        if isinstance(m.frame_noise, bool) or not isinstance(m.frame_noise, int):
-            raise ParameterError(f"model.frame_noise must be an integer, got {m.frame_noise!r}")
-        if not 0 <= m.frame_noise <= self.spec.n_bins:
-            raise ParameterError(
-                f"model.frame_noise must be between 0 and spec.n_bins ({self.spec.n_bins}), "
-                f"got {m.frame_noise}"
-            )
+        as_int("model.frame_noise", m.frame_noise, low=0, high=self.spec.n_bins)
         if m.output == "waveform" and m.generator != "harmonic":
             raise ParameterError("model.output = 'waveform' needs model.generator = 'harmonic'")
         if m.channel_eq and m.generator != "harmonic":

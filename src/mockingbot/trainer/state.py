@@ -109,7 +109,7 @@ def apply_state(
         source = name if any(k.startswith(f"{name}/") for k in arrays) else None
         if source is None and name == "ema":
             source = "generator"
-        used = set()
+        took_any = False
         for v in model.weights:
             key = f"{source}/{v.path}"
             value = arrays.get(key)
@@ -122,7 +122,7 @@ def apply_state(
                     f"the state has no weight {name}/{v.path} of shape {tuple(v.shape)} ({found})"
                 )
             v.assign(value.astype("float32"))
-            used.add(key)
-        if model.weights and not used:
+            took_any = True
+        if model.weights and not took_any:
             raise ValueError(f"the state has none of the weights of {name}")
     return left
