@@ -21,7 +21,9 @@ from mockingbot.trainer.clipstats import (  # noqa: E402
     bin_roughness,
     clip_peaks,
     clip_statistics,
+    loud_fraction,
     moment_gap,
+    quantile_gap,
 )
 from mockingbot.trainer.config import TrainConfig, load_preset, resolve_config  # noqa: E402
 from mockingbot.trainer.models import build_discriminator  # noqa: E402
@@ -214,7 +216,62 @@ def test_clip_peaks_leave_out_the_bins_beyond_whole_blocks() -> None:
     np.testing.assert_allclose(p[2:], 0.0, atol=1e-6)
 
 
-@pytest.mark.parametrize("key", ["stats_match", "peak_match", "roughness_match"])
+def _x(db: np.ndarray) -> np.ndarray:
+    """Normalised log-magnitudes from levels in dB re the reference (-top_db → -1)."""
+    return (1.0 + 2.0 * np.maximum(db, -SPEC.top_db) / SPEC.top_db).astype(np.float32)
+
+
+def _clip(loud: int, tail: int, *, tail_db: float = -30.0, bins: int = 1) -> np.ndarray:
+    """[frames, bins] dB: ``loud`` frames at 0 dB in one bin, then ``tail`` frames at
+    ``tail_db`` in ``bins`` bins, then silence."""
+    db = np.full((SPEC.n_frames, SPEC.n_bins), -SPEC.top_db)
+    db[:loud, 10] = 0.0
+    db[loud : loud + tail, 10 : 10 + bins] = tail_db
+    return db
+
+
+def test_loud_fraction_is_the_loud_share_of_the_sounding_frames_by_energy() -> None:
+    """40 loud frames then 120 frames 30 dB down: a quarter loud, silence not counted. A
+    tail whose loudest bin is 30 dB down but spread over 100 bins carries 20 dB more energy:
+    loud, as ``mbot evaluate`` (which measures frame energy) hears it."""
+    clips = np.stack([_clip(40, 120), _clip(40, 120, bins=100), _clip(40, 120, tail_db=-60.0)])
+    f = loud_fraction(tf.constant(_x(clips)), top_db=SPEC.top_db).numpy()
+    assert f.shape == (3,)
+    assert f[0] == pytest.approx(0.25, abs=0.01)
+    assert f[1] == pytest.approx(1.0, abs=0.01)
+    assert f[2] == pytest.approx(1.0, abs=0.01)  # below the sounding range: trimmed away
+
+
+def test_quantile_gap_compares_sorted_values() -> None:
+    a = tf.constant([0.1, 0.5, 0.9])
+    assert float(quantile_gap(a, tf.constant([0.9, 0.1, 0.5]))) == pytest.approx(0.0)
+    gap = float(quantile_gap(a, tf.constant([0.7, 0.2, 0.3])))
+    assert gap == pytest.approx(((0.1 - 0.2) ** 2 + (0.5 - 0.3) ** 2 + (0.9 - 0.7) ** 2) / 3)
+
+
+def test_loud_matching_term_shortens_tails_that_are_too_long() -> None:
+    """Real clips loud for most of their span, generated ones a burst and a long tail 30 dB
+    down: the gap is positive (zero against the same clips reordered), and one step down its
+    gradient raises every generated clip's loud fraction, lifting every tail frame."""
+    from mockingbot.trainer.losses import loud_gap
+
+    real = tf.constant(_x(np.stack([_clip(100 + 10 * k, 20) for k in range(4)])))
+    fake = tf.Variable(_x(np.stack([_clip(20 + 5 * k, 120) for k in range(4)])))
+    with tf.GradientTape() as tape:
+        gap = loud_gap(real, fake, top_db=SPEC.top_db)
+    grad = tape.gradient(gap, fake).numpy()
+    assert float(gap) > 0.1
+    again = loud_gap(real, tf.reverse(real, axis=[0]), top_db=SPEC.top_db)
+    assert float(again) == pytest.approx(0.0, abs=1e-9)
+    before = loud_fraction(fake, top_db=SPEC.top_db).numpy()
+    after = loud_fraction(fake - 0.05 * grad / np.abs(grad).max(), top_db=SPEC.top_db).numpy()
+    assert np.all(after > before)
+    for k in range(4):
+        loud = 20 + 5 * k
+        assert np.all(grad[k, loud : loud + 120, 10] < 0)  # descending lifts the tail
+
+
+@pytest.mark.parametrize("key", ["stats_match", "peak_match", "roughness_match", "loud_match"])
 def test_negative_matching_weight_is_refused(key: str) -> None:
     data = load_preset("default")
     data["train"][key] = -1.0

@@ -246,6 +246,7 @@ def test_jax_loop_trains_the_same_networks_and_tensorflow_continues(
     train += ["--features", str(feats), "--out", str(out), "--max-steps", "2", "--device", "cpu"]
     # the feature-matching terms run under jit too
     train += ["--set", "train.stats_match=10", "--set", "train.roughness_match=10"]
+    train += ["--set", "train.peak_match=10", "--set", "train.loud_match=10"]
     done = subprocess.run(train, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "2 steps" in done.stdout

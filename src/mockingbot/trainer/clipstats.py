@@ -39,8 +39,17 @@ Played back and peak-normalised, that leaves everything else in a frame lower, w
 ``mbot evaluate`` reads as too tonal, too periodic and too quiet in the mel bands
 (docs/model-card.md, session 14).
 
+And one about a clip's shape in time (``train.loud_match``): :func:`loud_fraction`, the share
+of a clip's sounding frames that are loud — what ``mbot evaluate``'s "burst + hiss" figure
+thresholds. The generator's tails were too broadband: by frame energy its clips carried long
+stretches 20-40 dB below their peak, so 13 % of its training-window clips were loud for
+under a quarter of their sounding span against 5 % of the recordings' (docs/model-card.md,
+session 15). Band and peak statistics are means over the active frames, blind to how long a
+clip stays near its peak.
+
 Contents: :func:`band_matrix`, :func:`clip_statistics`, :func:`clip_peaks`,
-:func:`bin_roughness`, :func:`moment_gap`, :class:`ClipStats`.
+:func:`bin_roughness`, :func:`loud_fraction`, :func:`moment_gap`, :func:`quantile_gap`,
+:class:`ClipStats`.
 """
 
 from __future__ import annotations
@@ -48,6 +57,7 @@ from __future__ import annotations
 import numpy as np
 from keras import layers, ops, saving
 
+from mockingbot.evaluation.features import LOUD_RANGE_DB, TRIM_TOP_DB
 from mockingbot.spec import SpectrogramSpec
 from mockingbot.spectral import mel_filterbank
 
@@ -59,7 +69,9 @@ __all__ = [
     "bin_roughness",
     "clip_peaks",
     "clip_statistics",
+    "loud_fraction",
     "moment_gap",
+    "quantile_gap",
 ]
 
 #: Frames this far below the clip's loudest frame (dB) count as outside the sound.
@@ -67,6 +79,8 @@ ACTIVE_RANGE_DB = 40.0
 #: Equal blocks of bins whose crest (loudest bin above the block's mean) :func:`clip_peaks`
 #: measures, besides the whole frame's.
 PEAK_BLOCKS = 8
+#: Width (dB) of the sigmoids that make :func:`loud_fraction`'s frame counts differentiable.
+LOUD_SOFTNESS_DB = 2.0
 #: Scale of the spread features, so that all three groups start at a similar size.
 _SPREAD_GAIN = 4.0
 _EPS = 1e-6
@@ -148,6 +162,32 @@ def bin_roughness(x, *, top_db: float):
     return _SPREAD_GAIN * _difference_std(x, _active_frames(x, top_db=top_db))
 
 
+def loud_fraction(x, *, top_db: float):
+    """Per-clip share of the sounding frames that are loud, of normalised spectrograms ``x``.
+
+    The training-time twin of :func:`mockingbot.evaluation.features.loud_fraction`: a frame's
+    level is its energy (the sum of its bins' power, not its loudest bin: a broadband tail is
+    louder than its peak bin says), a frame is loud within ``LOUD_RANGE_DB`` of the clip's
+    loudest frame and sounding within ``TRIM_TOP_DB`` (the constants ``mbot evaluate`` uses).
+    Both counts are soft (sigmoids :data:`LOUD_SOFTNESS_DB` wide), so the gradient can both
+    lift a tail into the loud part and sink it below the sounding range.
+
+    Args:
+        x: normalised log-magnitudes [batch, frames, bins] in [-1, 1].
+        top_db: the spec's dynamic range (x = -1 is ``top_db`` below x = 1).
+
+    Returns:
+        [batch] fractions in (0, 1].
+    """
+    db = (x - 1.0) * (top_db / 2.0)  # magnitude in dB re the normalisation reference
+    to_nat = float(np.log(10.0) / 10.0)  # power dB → natural log of power
+    energy = ops.logsumexp(db * to_nat, axis=2) / to_nat  # [batch, frames] frame energy, dB
+    rel = energy - ops.max(energy, axis=1, keepdims=True)
+    loud = ops.sigmoid((rel + LOUD_RANGE_DB) / LOUD_SOFTNESS_DB)
+    sounding = ops.sigmoid((rel + TRIM_TOP_DB) / LOUD_SOFTNESS_DB)
+    return ops.sum(loud, axis=1) / (ops.sum(sounding, axis=1) + _EPS)
+
+
 def _active_frames(x, *, top_db: float):
     """[batch, frames, 1] mask (no gradient) of the frames within :data:`ACTIVE_RANGE_DB` of
     the clip's loudest frame, a frame's level being its loudest bin."""
@@ -182,6 +222,24 @@ def moment_gap(a, b):
     m_b, v_b = ops.mean(b, axis=0), ops.var(b, axis=0)
     spread = ops.sqrt(v_a + _EPS) - ops.sqrt(v_b + _EPS)
     return ops.mean(ops.square(m_a - m_b) + ops.square(spread))
+
+
+def quantile_gap(a, b):
+    """Mean squared gap between the sorted values of ``a`` and ``b`` (equal-size batches).
+
+    The one-dimensional optimal-transport distance between two batches' distributions of a
+    per-clip scalar. Unlike matching the share below a threshold, every clip gets a gradient
+    (towards the real clip of the same rank), and the term's expected gradient vanishes
+    when the two distributions are the same: the tail of the distribution is matched, not
+    only its mean and spread as :func:`moment_gap` does.
+
+    Args:
+        a, b: [batch] values of two batches of the same size.
+
+    Returns:
+        a scalar ≥ 0, zero when the batches hold the same values in any order.
+    """
+    return ops.mean(ops.square(ops.sort(a) - ops.sort(b)))
 
 
 @saving.register_keras_serializable(package="mockingbot")

@@ -130,6 +130,8 @@ class TrainSettings:
     stats_match: float = 0.0
     #: Feature matching on how far each frame's loudest bins stand out (clipstats.clip_peaks).
     peak_match: float = 0.0
+    #: Distribution matching of how long clips stay near their peak (clipstats.loud_fraction).
+    loud_match: float = 0.0
     roughness_match: float = 0.0
     #: The discriminator and the matching terms see generated clips after phase retrieval
     #: (src/mockingbot/trainer/heard.py); TensorFlow loop only.
@@ -259,6 +261,7 @@ class TrainConfig:
             raise ParameterError("model.disc_stats needs model.discriminator = 'conv'")
         as_float("train.stats_match", t.stats_match, low=0.0)
         as_float("train.peak_match", t.peak_match, low=0.0)
+        as_float("train.loud_match", t.loud_match, low=0.0)
         as_float("train.roughness_match", t.roughness_match, low=0.0)
         if t.judge_heard and (m.output != "spectrogram" or self.spec.scale != "log"):
             raise ParameterError(

@@ -36,6 +36,7 @@ from .config import TrainConfig, merge_config
 from .losses import (
     discriminator_loss,
     generator_loss,
+    loud_gap,
     peak_gap,
     r1_penalty,
     roughness_gap,
@@ -131,6 +132,8 @@ def _make_step(cfg: TrainConfig, G: Any, D: Any, g_tx: Any, d_tx: Any) -> Callab
                 loss = loss + t.stats_match * stats_gap(real, fake, bands, top_db=top_db)
             if t.peak_match > 0:  # peak matching, as in GanTrainer
                 loss = loss + t.peak_match * peak_gap(real, fake, top_db=top_db)
+            if t.loud_match > 0:  # loud-fraction matching, as in GanTrainer
+                loss = loss + t.loud_match * loud_gap(real, fake, top_db=top_db)
             if t.roughness_match > 0:  # per-bin roughness matching, as in GanTrainer
                 loss = loss + t.roughness_match * roughness_gap(real, fake, top_db=top_db)
             return loss

@@ -42,6 +42,7 @@ from .heard import HeardProjection
 from .losses import (
     discriminator_loss,
     generator_loss,
+    loud_gap,
     peak_gap,
     r1_penalty,
     roughness_gap,
@@ -347,6 +348,9 @@ class GanTrainer:
                 if t.peak_match > 0:
                     peaks = peak_gap(real, fake, top_db=top_db)
                     g_loss += t.peak_match * (peaks / replicas)
+                if t.loud_match > 0:
+                    loud = loud_gap(real, fake, top_db=top_db)
+                    g_loss += t.loud_match * (loud / replicas)
                 if t.roughness_match > 0:
                     rough = roughness_gap(real, fake, top_db=top_db)
                     g_loss += t.roughness_match * (rough / replicas)

@@ -13,7 +13,8 @@ replicas with ``tf.nn.compute_average_loss``; JAX takes a plain mean on one devi
 operation), so :func:`r1_penalty` takes the gradient already computed.
 
 Contents: :func:`discriminator_loss`, :func:`generator_loss`,
-:func:`r1_penalty`, :func:`stats_gap`, :func:`peak_gap`, :func:`roughness_gap`.
+:func:`r1_penalty`, :func:`stats_gap`, :func:`peak_gap`, :func:`roughness_gap`,
+:func:`loud_gap`.
 """
 
 from __future__ import annotations
@@ -22,11 +23,19 @@ from typing import Any
 
 from keras import ops
 
-from .clipstats import bin_roughness, clip_peaks, clip_statistics, moment_gap
+from .clipstats import (
+    bin_roughness,
+    clip_peaks,
+    clip_statistics,
+    loud_fraction,
+    moment_gap,
+    quantile_gap,
+)
 
 __all__ = [
     "discriminator_loss",
     "generator_loss",
+    "loud_gap",
     "peak_gap",
     "r1_penalty",
     "roughness_gap",
@@ -102,3 +111,14 @@ def roughness_gap(real: Any, fake: Any, *, top_db: float) -> Any:
     directly, which the discriminator's convolutions, alike at every frequency, do not.
     """
     return moment_gap(bin_roughness(real, top_db=top_db), bin_roughness(fake, top_db=top_db))
+
+
+def loud_gap(real: Any, fake: Any, *, top_db: float) -> Any:
+    """The loud-fraction matching term (``train.loud_match``) between two batches.
+
+    :func:`~mockingbot.trainer.clipstats.quantile_gap` on each clip's
+    :func:`~mockingbot.trainer.clipstats.loud_fraction`: the generated batch's distribution
+    of how long clips stay near their peak, its low tail (a burst, then a long tail 20-40 dB
+    down) included, pulled to the real batch's.
+    """
+    return quantile_gap(loud_fraction(real, top_db=top_db), loud_fraction(fake, top_db=top_db))
