@@ -249,7 +249,7 @@ def test_quantile_gap_compares_sorted_values() -> None:
     assert gap == pytest.approx(((0.1 - 0.2) ** 2 + (0.5 - 0.3) ** 2 + (0.9 - 0.7) ** 2) / 3)
 
 
-def test_loud_matching_term_shortens_tails_that_are_too_long() -> None:
+def test_loud_matching_term_raises_the_loud_share_of_clips_with_long_tails() -> None:
     """Real clips loud for most of their span, generated ones a burst and a long tail 30 dB
     down: the gap is positive (zero against the same clips reordered), and one step down its
     gradient raises every generated clip's loud fraction, lifting every tail frame."""
