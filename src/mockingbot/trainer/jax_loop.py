@@ -33,15 +33,7 @@ import numpy as np
 from .augment import BIN_SHIFT, CUTOUT_FRACTION, GAIN_DB, SHIFT_FRACTION
 from .clipstats import band_matrix
 from .config import TrainConfig, merge_config
-from .losses import (
-    discriminator_loss,
-    generator_loss,
-    loud_gap,
-    peak_gap,
-    r1_penalty,
-    roughness_gap,
-    stats_gap,
-)
+from .losses import discriminator_loss, generator_loss, matching_loss, r1_penalty
 from .models import build_discriminator, build_generator
 from .state import apply_state, read_state, write_state
 
@@ -128,15 +120,7 @@ def _make_step(cfg: TrainConfig, G: Any, D: Any, g_tx: Any, d_tx: Any) -> Callab
             fake = gen(gp, z, noise)
             d_gen = disc(dp, _augment(fake, k_gen, ops=ops, top_db=top_db))
             loss = jnp.mean(generator_loss(d_gen, t.loss))
-            if bands is not None:  # feature matching on clip statistics, as in GanTrainer
-                loss = loss + t.stats_match * stats_gap(real, fake, bands, top_db=top_db)
-            if t.peak_match > 0:  # peak matching, as in GanTrainer
-                loss = loss + t.peak_match * peak_gap(real, fake, top_db=top_db)
-            if t.loud_match > 0:  # loud-fraction matching, as in GanTrainer
-                loss = loss + t.loud_match * loud_gap(real, fake, top_db=top_db)
-            if t.roughness_match > 0:  # per-bin roughness matching, as in GanTrainer
-                loss = loss + t.roughness_match * roughness_gap(real, fake, top_db=top_db)
-            return loss
+            return loss + matching_loss(t, real, fake, bands, top_db=top_db)
 
         g_loss, g_grads = jax.value_and_grad(g_loss_fn)(gp)
         updates, g_opt = g_tx.update(g_grads, g_opt, gp)

@@ -39,15 +39,7 @@ from .augment import augment
 from .clipstats import band_matrix
 from .config import TrainConfig
 from .heard import HeardProjection
-from .losses import (
-    discriminator_loss,
-    generator_loss,
-    loud_gap,
-    peak_gap,
-    r1_penalty,
-    roughness_gap,
-    stats_gap,
-)
+from .losses import discriminator_loss, generator_loss, matching_loss, r1_penalty
 from .models import build_discriminator, build_generator
 from .state import apply_state, read_state
 from .wavesynth import spectrogram_of
@@ -304,6 +296,7 @@ class GanTrainer:
             return tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
 
         replicas = strategy.num_replicas_in_sync
+        bands = None
         if t.stats_match > 0:  # only then: the band layout must fit the spec
             bands = tf.constant(band_matrix(cfg.spec, cfg.model.stats_bands))
         heard = HeardProjection(cfg.spec) if t.judge_heard else None
@@ -342,18 +335,8 @@ class GanTrainer:
                 fake = as_heard(generate(G, z, k_noise, True))
                 d_gen = D(augment(fake, k_gen, ops=ops, top_db=top_db), training=True)[:, 0]
                 g_loss = avg(generator_loss(d_gen, t.loss))
-                if t.stats_match > 0:
-                    gap = stats_gap(real, fake, bands, top_db=top_db)
-                    g_loss += t.stats_match * (gap / replicas)
-                if t.peak_match > 0:
-                    peaks = peak_gap(real, fake, top_db=top_db)
-                    g_loss += t.peak_match * (peaks / replicas)
-                if t.loud_match > 0:
-                    loud = loud_gap(real, fake, top_db=top_db)
-                    g_loss += t.loud_match * (loud / replicas)
-                if t.roughness_match > 0:
-                    rough = roughness_gap(real, fake, top_db=top_db)
-                    g_loss += t.roughness_match * (rough / replicas)
+                # batch statistics, one per replica: summed over replicas by the reduce
+                g_loss += matching_loss(t, real, fake, bands, top_db=top_db) / replicas
             grads = tape.gradient(g_loss, G.trainable_variables)
             g_opt.apply_gradients(zip(grads, G.trainable_variables))
             return d_loss, g_loss, r1, avg(d_real), avg(d_fake)

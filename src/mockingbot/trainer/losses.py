@@ -14,12 +14,13 @@ operation), so :func:`r1_penalty` takes the gradient already computed.
 
 Contents: :func:`discriminator_loss`, :func:`generator_loss`,
 :func:`r1_penalty`, :func:`stats_gap`, :func:`peak_gap`, :func:`roughness_gap`,
-:func:`loud_gap`.
+:func:`loud_gap`, and :func:`matching_loss`, the recipe's weighted sum of the four: each loop
+calls it once, so a new matching term is wired into both by adding it there.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from keras import ops
 
@@ -32,10 +33,14 @@ from .clipstats import (
     quantile_gap,
 )
 
+if TYPE_CHECKING:
+    from .config import TrainSettings
+
 __all__ = [
     "discriminator_loss",
     "generator_loss",
     "loud_gap",
+    "matching_loss",
     "peak_gap",
     "r1_penalty",
     "roughness_gap",
@@ -122,3 +127,33 @@ def loud_gap(real: Any, fake: Any, *, top_db: float) -> Any:
     down) included, pulled to the real batch's.
     """
     return quantile_gap(loud_fraction(real, top_db=top_db), loud_fraction(fake, top_db=top_db))
+
+
+def matching_loss(t: TrainSettings, real: Any, fake: Any, bands: Any, *, top_db: float) -> Any:
+    """The generator's matching terms, each times its recipe weight, summed (a scalar).
+
+    Why one function: the TensorFlow and the JAX loop add exactly these terms to the
+    adversarial loss; written out in each loop, a term added to one could miss the other.
+    A term whose weight is 0 is not computed at all.
+
+    Args:
+        t: the recipe's ``[train]`` settings (``stats_match``, ``peak_match``,
+            ``loud_match``, ``roughness_match``).
+        real, fake: normalised spectrogram batches [batch, frames, bins] of the same size.
+        bands: :func:`~mockingbot.trainer.clipstats.band_matrix` weights; only read when
+            ``stats_match > 0`` (``None`` otherwise).
+        top_db: the spec's dynamic range.
+
+    Returns:
+        the weighted sum, 0.0 when every weight is 0.
+    """
+    loss = 0.0
+    if t.stats_match > 0:
+        loss += t.stats_match * stats_gap(real, fake, bands, top_db=top_db)
+    if t.peak_match > 0:
+        loss += t.peak_match * peak_gap(real, fake, top_db=top_db)
+    if t.loud_match > 0:
+        loss += t.loud_match * loud_gap(real, fake, top_db=top_db)
+    if t.roughness_match > 0:
+        loss += t.roughness_match * roughness_gap(real, fake, top_db=top_db)
+    return loss
